@@ -1,0 +1,124 @@
+/**
+ * The seed's "create flags": command-line edits of the config template,
+ * shared by `exec` and `config`.
+ *
+ * @module
+ */
+import { type ConfigInput, MS } from "../mod.ts";
+import { type OptionSpecs, type OptionValues, UsageError } from "./_args.ts";
+
+/** The create flags this version supports. */
+export const CREATE_FLAGS: OptionSpecs = {
+  rootfs: {
+    type: "string",
+    value: "DIR",
+    help: "root filesystem (default: the current directory)",
+  },
+  hostname: { type: "string", value: "NAME", help: "hostname (default nsinit)" },
+  "read-only": { type: "boolean", help: "make the root filesystem read-only" },
+  bind: {
+    type: "string",
+    multiple: true,
+    value: "SRC:DST[:ro|rw]",
+    help: "bind mount a host path",
+  },
+  tmpfs: { type: "string", multiple: true, value: "DST", help: "mount a tmpfs" },
+  "parent-death-signal": {
+    type: "string",
+    value: "SIG",
+    help: "signal the init gets when nsinit dies",
+  },
+  net: {
+    type: "string",
+    value: "MODE",
+    help: "network namespace: private, host, or a path to join",
+  },
+  ipc: { type: "string", value: "MODE", help: "ipc namespace: private, host, or a path to join" },
+  pid: { type: "string", value: "MODE", help: "pid namespace: private, host, or a path to join" },
+  uts: { type: "string", value: "MODE", help: "uts namespace: private, host, or a path to join" },
+  mnt: { type: "string", value: "MODE", help: "mount namespace: private, host, or a path to join" },
+};
+
+type Namespaces = NonNullable<ConfigInput["namespaces"]>;
+type Mounts = NonNullable<ConfigInput["mounts"]>;
+
+const NAMESPACE_FLAGS = {
+  net: "NEWNET",
+  ipc: "NEWIPC",
+  pid: "NEWPID",
+  uts: "NEWUTS",
+  mnt: "NEWNS",
+} as const;
+
+function signal(value: string): number {
+  const number = Number(value);
+  if (Number.isInteger(number) && number >= 0 && number <= 64) return number;
+  const names: Record<string, number> = {
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGINT: 2,
+    SIGHUP: 1,
+    SIGQUIT: 3,
+  };
+  const named = names[
+    value.toUpperCase().startsWith("SIG") ? value.toUpperCase() : `SIG${value.toUpperCase()}`
+  ];
+  if (named === undefined) {
+    throw new UsageError(`Invalid --parent-death-signal \`${value}\`: give a number or a name`);
+  }
+  return named;
+}
+
+function bindMount(spec: string): Mounts[number] {
+  const parts = spec.split(":");
+  const [source, destination, mode = "rw"] = parts;
+  if (
+    parts.length < 2 || parts.length > 3 || !source || !destination || !["ro", "rw"].includes(mode)
+  ) {
+    throw new UsageError(`Invalid --bind \`${spec}\`: expected SRC:DST[:ro|rw]`);
+  }
+  const flags = MS.MS_BIND | MS.MS_REC | (mode === "ro" ? MS.MS_RDONLY : 0);
+  return { source, destination, device: "bind", flags };
+}
+
+/** Applies the given create flags to a config (the input form, before validation). */
+export function applyCreateFlags(config: ConfigInput, values: OptionValues): ConfigInput {
+  const next: ConfigInput = { ...config };
+  if (typeof values.rootfs === "string") next.rootfs = values.rootfs;
+  if (typeof values.hostname === "string") next.hostname = values.hostname;
+  if (values["read-only"] === true) next.readonlyfs = true;
+  if (typeof values["parent-death-signal"] === "string") {
+    next.parent_death_signal = signal(values["parent-death-signal"]);
+  }
+  const mounts: Mounts = [...(next.mounts ?? [])];
+  for (const spec of (values.bind as string[] | undefined) ?? []) mounts.push(bindMount(spec));
+  for (const destination of (values.tmpfs as string[] | undefined) ?? []) {
+    mounts.push({
+      source: "tmpfs",
+      destination,
+      device: "tmpfs",
+      flags: MS.MS_NOSUID | MS.MS_NODEV,
+    });
+  }
+  next.mounts = mounts;
+  let namespaces: Namespaces = [...(next.namespaces ?? [])];
+  for (const [flag, type] of Object.entries(NAMESPACE_FLAGS)) {
+    const value = values[flag];
+    if (typeof value !== "string") continue;
+    namespaces = namespaces.filter((ns) => ns.type !== type);
+    if (value === "host") {
+      if (type === "NEWNET") next.networks = [];
+      if (type === "NEWUTS") next.hostname = "";
+    } else if (value === "" || value === "private") {
+      namespaces.push({ type });
+      if (type === "NEWNET" && (next.networks ?? []).length === 0) {
+        next.networks = [{ type: "loopback" }];
+      }
+      if (type === "NEWUTS" && !next.hostname) next.hostname = "nsinit";
+    } else {
+      namespaces.push({ type, path: value });
+    }
+  }
+  next.namespaces = namespaces;
+  return next;
+}

@@ -1,0 +1,46 @@
+/**
+ * Where `exec` and `config` take a config from: --config FILE, else a
+ * container.json in the current directory, else the template; the create
+ * flags are applied on top.
+ *
+ * @module
+ */
+import {
+  type Config,
+  type ConfigInput,
+  configToJson,
+  defaultConfig,
+  readConfigFile,
+  SystemError,
+  workingDirectory,
+} from "../../mod.ts";
+import type { OptionValues } from "../_args.ts";
+import { applyCreateFlags } from "../_create_flags.ts";
+
+function fromFile(path: string, required: boolean): Config | null {
+  try {
+    return readConfigFile(path);
+  } catch (error) {
+    if (!required && error instanceof SystemError && error.errnoName === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** The config an `exec` or `config` invocation asks for, before validation. */
+export function configFromOptions(values: OptionValues): ConfigInput {
+  const file = typeof values.config === "string"
+    ? fromFile(values.config, true)
+    : fromFile("container.json", false);
+  let base: ConfigInput;
+  if (file) {
+    base = configToJson(file) as ConfigInput;
+  } else {
+    const template = defaultConfig({ rootfs: workingDirectory() });
+    // An unnamed cgroup takes the container's id.
+    base = {
+      ...(configToJson(template) as ConfigInput),
+      cgroups: { ...template.cgroups, name: "" },
+    };
+  }
+  return applyCreateFlags(base, values);
+}

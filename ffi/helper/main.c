@@ -1,0 +1,101 @@
+/*
+ * nsinit helper: executes an init plan (plan.h) sent by the Deno parent.
+ *
+ * It is spawned from a sealed memfd with argv = {name, sync_fd, fd_limit}:
+ * fds 0-2 are the container's stdio, 3..sync_fd-1 its extra files, and
+ * sync_fd..fd_limit-1 the sync socket and namespace fds to join. It runs the
+ * join ops, clones the init with CLONE_PARENT (so the init is the parent's
+ * own child), reports the init's pid and exits; the init runs the rest of
+ * the plan and execs. Nothing here decides: the plan says what to do.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ops.h"
+#include "plan.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "util.h"
+
+static _Alignas(8) char message[PLAN_MAX_BYTES];
+static struct plan plan;
+
+static int parse_fd(const char *text)
+{
+	long value = 0;
+	if (*text == 0)
+		return -1;
+	for (; *text; text++) {
+		if (*text < '0' || *text > '9' || value > 65536)
+			return -1;
+		value = value * 10 + (*text - '0');
+	}
+	return (int)value;
+}
+
+/* Only stdio, the extra files and the sync range survive; the sync range never reaches the container. */
+static void tidy_fds(int fd_limit)
+{
+	if (syscall(SYS_close_range, fd_limit, ~0U, 0) < 0)
+		bail(-1, errno, 0);
+	if (syscall(SYS_close_range, sync_fd, fd_limit - 1, CLOSE_RANGE_CLOEXEC) < 0)
+		bail(-1, errno, 0);
+}
+
+static uint32_t receive_plan(void)
+{
+	struct iovec iov = {.iov_base = message, .iov_len = sizeof message};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	long n = RETRY(recvmsg(sync_fd, &msg, 0));
+	if (n == 0)
+		_exit(0); /* the parent gave up before sending */
+	if (n < 0)
+		bail(-1, errno, 0);
+	if (msg.msg_flags & MSG_TRUNC)
+		bail(-1, EMSGSIZE, 0);
+	return (uint32_t)n;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 254;
+	sync_fd = parse_fd(argv[1]);
+	int fd_limit = parse_fd(argv[2]);
+	if (sync_fd < 3 || fd_limit <= sync_fd)
+		return 254;
+	tidy_fds(fd_limit);
+	/* Non-dumpable before joining anything: a container must not ptrace us or open our exe. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail(-1, errno, 0);
+	prctl(PR_SET_NAME, (unsigned long)"nsinit:[0:HELP]", 0, 0, 0);
+
+	uint32_t size = receive_plan();
+	int bad_op;
+	if (plan_decode(&plan, message, size, fd_limit, &bad_op) < 0)
+		bail(bad_op, EINVAL, 0);
+
+	for (uint32_t i = 0; i < plan.op_count; i++) {
+		if (plan.ops[i].code != OP_CLONE) {
+			if (run_fs_op(&plan, i) < 0)
+				bail((int)i, errno, op_detail);
+			continue;
+		}
+		long pid = syscall(SYS_clone, (unsigned long)plan.ops[i].num[0], 0, 0, 0, 0);
+		if (pid < 0)
+			bail((int)i, errno, 0);
+		if (pid > 0) {
+			send_record(SYNC_PID, (int32_t)i, 0, (int32_t)pid);
+			_exit(0);
+		}
+		prctl(PR_SET_NAME, (unsigned long)"nsinit:[1:INIT]", 0, 0, 0);
+	}
+	/* The plan always ends with OP_EXEC, which only returns on failure. */
+	bail((int)plan.op_count - 1, ENOEXEC, 0);
+}

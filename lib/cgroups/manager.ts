@@ -1,0 +1,110 @@
+/**
+ * Creating, entering and removing a container's cgroups on every mounted
+ * hierarchy. It knows nothing of containers: it gets directories and pids.
+ *
+ * @module
+ */
+import { Errno } from "../../ffi/_errno.ts";
+import { SystemError } from "../errors.ts";
+import { dirname } from "../_deps/path.ts";
+import { mkdir, readTextFile, rmdir, writeFile } from "../sys/fs.ts";
+import type { CgroupDir } from "./paths.ts";
+
+/** What {@link createCgroups} made, so that removal undoes exactly that. */
+export interface CreatedCgroups {
+  /** Every directory created, outermost first (the container's own ones included). */
+  created: string[];
+}
+
+function isCpuset(dir: CgroupDir): boolean {
+  return dir.hierarchy.version === 1 && dir.hierarchy.subsystems.includes("cpuset");
+}
+
+/** A new v1 cpuset cgroup starts empty and accepts no task; copy the parent's sets. */
+function inheritCpuset(path: string): void {
+  for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+    if (readTextFile(`${path}/${file}`).trim() !== "") continue;
+    writeFile(`${path}/${file}`, readTextFile(`${dirname(path)}/${file}`).trim() || "\n");
+  }
+}
+
+/** Creates the container's directory (and missing parents) on every hierarchy. */
+export function createCgroups(dirs: readonly CgroupDir[]): CreatedCgroups {
+  const created: string[] = [];
+  try {
+    for (const dir of dirs) {
+      const mountpoint = dir.hierarchy.mountpoint;
+      const parts = dir.path.slice(mountpoint.length).split("/").filter((p) => p !== "");
+      let current = mountpoint;
+      for (const part of parts) {
+        current = `${current}/${part}`;
+        const isNew = mkdir(current, 0o755);
+        if (isNew) created.push(current);
+        if (isNew && isCpuset(dir)) inheritCpuset(current);
+      }
+      // The leaf is the container's own even if a crash left it behind.
+      if (!created.includes(dir.path)) created.push(dir.path);
+    }
+  } catch (error) {
+    removeDirs(created);
+    throw error;
+  }
+  return { created };
+}
+
+/** Moves `pid` into each of the given cgroup directories. */
+export function enterCgroups(paths: Iterable<string>, pid: number): void {
+  const text = String(pid);
+  for (const path of paths) writeFile(`${path}/cgroup.procs`, text);
+}
+
+/** The pids in a cgroup directory; none when it is gone. */
+export function cgroupPids(path: string | undefined): number[] {
+  if (path === undefined) return [];
+  let text: string;
+  try {
+    text = readTextFile(`${path}/cgroup.procs`);
+  } catch (error) {
+    if (error instanceof SystemError && error.errno === Errno.ENOENT) return [];
+    throw error;
+  }
+  return text.split("\n").filter((l) => l !== "").map(Number);
+}
+
+function removeDirs(paths: readonly string[]): void {
+  for (const path of [...paths].reverse()) {
+    try {
+      rmdir(path);
+    } catch (error) {
+      const busy = error instanceof SystemError &&
+        (error.errno === Errno.EBUSY || error.errno === Errno.ENOTEMPTY);
+      if (!busy) throw error;
+    }
+  }
+}
+
+/**
+ * Removes the container's directories, then the parents it created when they
+ * are empty. A cgroup stays busy until its last task is reaped, so removal is
+ * retried a few times with a growing delay, as the seed did.
+ */
+export async function removeCgroups(
+  leafPaths: Iterable<string>,
+  created: readonly string[],
+): Promise<void> {
+  const leaves = new Set(leafPaths);
+  for (const leaf of leaves) {
+    for (let attempt = 0, delay = 10;; attempt++, delay *= 2) {
+      try {
+        rmdir(leaf);
+        break;
+      } catch (error) {
+        if (!(error instanceof SystemError) || error.errno !== Errno.EBUSY || attempt >= 5) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+  removeDirs(created.filter((path) => !leaves.has(path)));
+}

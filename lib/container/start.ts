@@ -1,0 +1,243 @@
+/**
+ * Starting a process in a container: the first one creates the container's
+ * namespaces, cgroups and root filesystem (init); later ones, while the init
+ * lives, join them. Each side effect registers its undo, released only on
+ * success.
+ *
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import { ConfigError, ContainerError } from "../errors.ts";
+import { cgroupDirs, cgroupPathsRecord } from "../cgroups/paths.ts";
+import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts";
+import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
+import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
+import { buildInitPlan, buildJoinPlan, type PlanProcess } from "../plan/build.ts";
+import type { SourceKind } from "../plan/mounts.ts";
+import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
+import { launch } from "../process/launch.ts";
+import type { ProcessOptions } from "../process/options.ts";
+import { ContainerProcess } from "../process/process.ts";
+import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
+import { type StateFile, writeState } from "../state/state.ts";
+import { closeFd, readFileInRoot, readTextFile, stat } from "../sys/fs.ts";
+import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
+import { resolveUser } from "../user/lookup.ts";
+import type { ExecUser } from "../user/lookup.ts";
+import { closeNamespaces, NAMESPACE_FILES, openNamespaces } from "./namespaces.ts";
+import { SIGNALS } from "../../ffi/constants.ts";
+
+const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+
+/** A container as the start functions see it. */
+export interface StartTarget {
+  id: string;
+  dir: string;
+  config: Config;
+}
+
+/** Undo steps run in reverse order when a start fails; errors during undo are attached, not thrown. */
+class Undo {
+  #steps: (() => unknown)[] = [];
+
+  push(step: () => unknown): void {
+    this.#steps.push(step);
+  }
+
+  async run(error: unknown): Promise<never> {
+    for (const step of this.#steps.reverse()) {
+      try {
+        await step();
+      } catch (cleanupError) {
+        if (error instanceof ContainerError) error.cleanupErrors.push(cleanupError);
+      }
+    }
+    throw error;
+  }
+}
+
+function planProcess(options: ProcessOptions): PlanProcess {
+  if (!Array.isArray(options.args) || options.args.length === 0 || options.args[0] === "") {
+    throw new ConfigError([{ path: "process.args", message: "Must name a program to run" }]);
+  }
+  return {
+    args: options.args,
+    env: options.env ?? DEFAULT_ENV,
+    cwd: options.cwd ?? "/",
+    terminal: options.terminal ?? false,
+    ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+  };
+}
+
+/** Looks the user up in the container's own /etc/passwd and /etc/group. */
+function lookupUser(root: string, config: Config, options: ProcessOptions): ExecUser {
+  return resolveUser(
+    options.user ?? "",
+    { passwd: readFileInRoot(root, "/etc/passwd"), group: readFileInRoot(root, "/etc/group") },
+    {
+      additionalGroups: [...config.additional_groups, ...(options.additionalGroups ?? [])],
+      field: "process.user",
+    },
+  );
+}
+
+/** Whether each bind source is a file or a directory, and that it exists. */
+function bindSourceKinds(config: Config): Map<number, SourceKind> {
+  const kinds = new Map<number, SourceKind>();
+  config.mounts.forEach((mount, index) => {
+    if (mount.device !== "bind") return;
+    const info = stat(mount.source);
+    if (info === null) {
+      throw new ConfigError([{
+        path: `mounts[${index}].source`,
+        message: `\`${mount.source}\` does not exist`,
+      }]);
+    }
+    kinds.set(index, info.kind === "directory" ? "directory" : "file");
+  });
+  return kinds;
+}
+
+function streams(options: ProcessOptions): PreparedStdio {
+  if (options.terminal) return prepareStdio(["null", "null", "null"]);
+  return prepareStdio([
+    options.stdin ?? "inherit",
+    options.stdout ?? "inherit",
+    options.stderr ?? "inherit",
+  ]);
+}
+
+function processFrom(
+  launched: { pid: number; pidfd: number; console: ContainerProcess["console"] },
+  stdio: PreparedStdio,
+  terminal: boolean,
+  onExit?: () => Promise<void> | void,
+): ContainerProcess {
+  const piped = terminal ? { stdin: null, stdout: null, stderr: null } : stdioStreams(stdio);
+  return new ContainerProcess({ ...launched, ...piped, ...(onExit ? { onExit } : {}) });
+}
+
+/** Kills whatever is left in the container's cgroup (when it shares the host's pid namespace). */
+export async function killCgroupProcesses(state: StateFile): Promise<void> {
+  const path = state.cgroup_paths["devices"] ?? Object.values(state.cgroup_paths)[0];
+  for (let round = 0; round < 50; round++) {
+    const pids = cgroupPids(path);
+    if (pids.length === 0) return;
+    pids.forEach((pid) => kill(pid, SIGNALS.SIGKILL!));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Starts the container's first process, creating everything the config asks for. */
+export async function startInit(
+  target: StartTarget,
+  state: StateFile,
+  options: ProcessOptions,
+): Promise<ContainerProcess> {
+  const { config } = target;
+  const issues = unsupportedFeatures(config, hostLsms());
+  if (issues.length > 0) throw new ConfigError(issues);
+  const process = planProcess(options);
+  const createsMountNs = config.namespaces.some((ns) => ns.type === "NEWNS" && ns.path === "");
+  const user = lookupUser(createsMountNs ? config.rootfs : "/", config, options);
+  const bindSources = bindSourceKinds(config);
+
+  const undo = new Undo();
+  try {
+    const namespaces = openNamespaces(config);
+    undo.push(() => closeNamespaces(namespaces));
+
+    // An unnamed cgroup takes the container's id, so two containers never share one.
+    const cgroup = { parent: config.cgroups.parent, name: config.cgroups.name || target.id };
+    const dirs = cgroupDirs(
+      discoverHierarchies(),
+      parseProcCgroup(readTextFile("/proc/1/cgroup")),
+      cgroup,
+    );
+    const { created } = createCgroups(dirs);
+    undo.push(() => removeCgroups(dirs.map((d) => d.path), created));
+    const devices = dirs.find((d) => d.hierarchy.subsystems.includes("devices"));
+    if (devices) {
+      applyDeviceRulesV1(devices.path, {
+        allowAll: config.cgroups.allow_all_devices,
+        allowed: config.cgroups.allowed_devices,
+        denied: config.cgroups.denied_devices,
+      });
+    }
+
+    const stdio = streams(options);
+    undo.push(() => releaseStdio(stdio));
+
+    const started: StateFile = {
+      ...state,
+      cgroup_paths: cgroupPathsRecord(dirs),
+      cgroup_created: created,
+    };
+    const launched = await launch({
+      plan: ({ joinFds }) =>
+        buildInitPlan({
+          config,
+          process,
+          user,
+          bindSources,
+          joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: joinFds[i]! })),
+        }),
+      stdio: stdio.childFds,
+      extraFiles: options.extraFiles ?? [],
+      joins: namespaces.map((ns) => ns.fd),
+      cgroups: dirs.map((d) => d.path),
+      onPid: (pid) => {
+        started.init_process_pid = pid;
+        started.init_process_start = processStat(pid)?.start ?? "";
+        started.namespace_paths = Object.fromEntries(
+          Object.entries(NAMESPACE_FILES).map(([type, file]) => [type, `/proc/${pid}/ns/${file}`]),
+        );
+        writeState(target.dir, started);
+        undo.push(() => writeState(target.dir, state));
+      },
+    });
+    closeNamespaces(namespaces);
+    stdio.closeAfterSpawn.forEach(closeFd);
+    const sharesPidNs = !config.namespaces.some((ns) => ns.type === "NEWPID");
+    // Without its own pid namespace, the init's exit does not take the others with it.
+    const onExit = sharesPidNs ? () => killCgroupProcesses(started) : undefined;
+    return processFrom(launched, stdio, process.terminal, onExit);
+  } catch (error) {
+    return await undo.run(error);
+  }
+}
+
+/** Starts a process inside a running container's namespaces and cgroups. */
+export async function startJoined(
+  target: StartTarget,
+  state: StateFile,
+  options: ProcessOptions,
+): Promise<ContainerProcess> {
+  const process = planProcess(options);
+  const initPid = state.init_process_pid;
+  const pidfd = pidfdOpen(initPid);
+  const undo = new Undo();
+  undo.push(() => closePidfd(pidfd));
+  try {
+    // Opened first, checked second: if the start time still matches, the pidfd is the init.
+    if (processStat(initPid)?.start !== state.init_process_start) {
+      throw new ContainerError("ContainerNotRunning", `Container \`${target.id}\` is not running`);
+    }
+    const user = lookupUser(`/proc/${initPid}/root`, target.config, options);
+    const stdio = streams(options);
+    undo.push(() => releaseStdio(stdio));
+    const launched = await launch({
+      plan: ({ joinFds }) =>
+        buildJoinPlan({ config: target.config, process, user, initPidfd: joinFds[0]!, initPid }),
+      stdio: stdio.childFds,
+      extraFiles: options.extraFiles ?? [],
+      joins: [pidfd],
+      cgroups: new Set(Object.values(state.cgroup_paths)),
+    });
+    closePidfd(pidfd);
+    stdio.closeAfterSpawn.forEach(closeFd);
+    return processFrom(launched, stdio, process.terminal);
+  } catch (error) {
+    return await undo.run(error);
+  }
+}

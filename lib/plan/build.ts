@@ -1,0 +1,260 @@
+/**
+ * Config + process -> init plan. Every decision of how a container starts is
+ * made here, as data: which namespaces, which mounts and flags, which user,
+ * which capabilities, which executable. The helper only carries it out.
+ *
+ * @module
+ */
+import type { Config, NamespaceType } from "../config/mod.ts";
+import { capabilityNumber, MS } from "../config/mod.ts";
+import { CLONE } from "../../ffi/constants.ts";
+import type { ExecUser } from "../user/lookup.ts";
+import type { PlanOp } from "./ops.ts";
+import {
+  cleanPath,
+  deviceOps,
+  devSymlinkOps,
+  mountOps,
+  protectOps,
+  type SourceKind,
+  sysctlOps,
+} from "./mounts.ts";
+
+/** What the container's process runs, as the plan needs it. */
+export interface PlanProcess {
+  args: readonly string[];
+  env: readonly string[];
+  cwd: string;
+  terminal: boolean;
+  /** Capability names that replace the config's for this process. */
+  capabilities?: readonly string[];
+}
+
+/** A namespace the helper joins through a descriptor it inherits. */
+export interface NamespaceJoin {
+  type: NamespaceType;
+  /** The descriptor's number inside the helper. */
+  fd: number;
+  /** The namespace file it was opened from, for messages. */
+  path: string;
+}
+
+/** Everything a new container's init plan is made from. */
+export interface InitPlanInput {
+  config: Config;
+  process: PlanProcess;
+  user: ExecUser;
+  /** Namespaces configured with a path, already opened. */
+  joins: readonly NamespaceJoin[];
+  /** For each bind mount (by index in config.mounts), whether its source is a file or a directory. */
+  bindSources: ReadonlyMap<number, SourceKind>;
+}
+
+/** Everything a plan to join a running container is made from. */
+export interface JoinPlanInput {
+  config: Config;
+  process: PlanProcess;
+  user: ExecUser;
+  /** A pidfd of the container's init, as numbered inside the helper. */
+  initPidfd: number;
+  /** The init's host pid, for messages. */
+  initPid: number;
+}
+
+/** The clone flag of each namespace type. */
+export const NAMESPACE_FLAGS: Readonly<Record<NamespaceType, number>> = {
+  NEWNS: CLONE.NEWNS,
+  NEWUTS: CLONE.NEWUTS,
+  NEWIPC: CLONE.NEWIPC,
+  NEWPID: CLONE.NEWPID,
+  NEWNET: CLONE.NEWNET,
+  NEWUSER: CLONE.NEWUSER,
+};
+
+/** Join order: the user namespace first, the mount namespace last (it changes the root). */
+const JOIN_ORDER: readonly NamespaceType[] = [
+  "NEWUSER",
+  "NEWIPC",
+  "NEWUTS",
+  "NEWNET",
+  "NEWPID",
+  "NEWNS",
+];
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function hasNamespace(config: Config, type: NamespaceType): boolean {
+  return config.namespaces.some((ns) => ns.type === type);
+}
+
+function createsNamespace(config: Config, type: NamespaceType): boolean {
+  return config.namespaces.some((ns) => ns.type === type && ns.path === "");
+}
+
+/** The clone flags of the namespaces to create (those without a path). */
+export function cloneFlags(config: Config): number {
+  return config.namespaces
+    .filter((ns) => ns.path === "")
+    .reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
+}
+
+function envValue(env: readonly string[], name: string): string | undefined {
+  // The last definition wins, as the seed's TestExecInEnvironment expects.
+  const prefix = `${name}=`;
+  return env.findLast((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}
+
+/** The paths execve tries, in order, as execvp does with $PATH. */
+export function execCandidates(file: string, env: readonly string[]): string[] {
+  if (file.includes("/")) return [file];
+  const path = envValue(env, "PATH") ?? DEFAULT_PATH;
+  return path.split(":").filter((dir) => dir !== "").map((dir) =>
+    `${dir.replace(/\/+$/, "")}/${file}`
+  );
+}
+
+/** The environment with duplicates resolved (last wins) and HOME filled in from passwd. */
+export function processEnv(env: readonly string[], user: ExecUser): string[] {
+  const byName = new Map<string, string>();
+  for (const entry of env) {
+    const eq = entry.indexOf("=");
+    byName.set(eq < 0 ? entry : entry.slice(0, eq), entry);
+  }
+  if (!byName.has("HOME")) byName.set("HOME", `HOME=${user.home}`);
+  return [...byName.values()];
+}
+
+function capabilityMask(names: readonly string[]): bigint {
+  return names.reduce((mask, name) => mask | (1n << BigInt(capabilityNumber(name))), 0n);
+}
+
+/** rlimit values as the kernel takes them: a negative value is RLIM_INFINITY. */
+function rlimitValue(value: number): bigint {
+  return value < 0 ? -1n : BigInt(value);
+}
+
+/** The ops that make the process what it runs as, then exec it (shared by init and join). */
+function processOps(
+  config: Config,
+  process: PlanProcess,
+  user: ExecUser,
+  pdeathsig: number,
+): PlanOp[] {
+  const caps = capabilityMask(process.capabilities ?? config.capabilities);
+  const env = processEnv(process.env, user);
+  const ops: PlanOp[] = config.rlimits.map((r) => ({
+    op: "RLIMIT",
+    resource: r.type,
+    soft: rlimitValue(r.soft),
+    hard: rlimitValue(r.hard),
+  }));
+  ops.push(
+    { op: "BOUNDING", keep: caps },
+    { op: "IDENTITY", uid: user.uid, gid: user.gid, groups: user.additionalGids },
+    { op: "CAPS", effective: caps, permitted: caps, inheritable: 0n, ambient: 0n },
+  );
+  // After IDENTITY: changing credentials clears the parent-death signal.
+  if (pdeathsig > 0) ops.push({ op: "PDEATHSIG", signal: pdeathsig });
+  ops.push(
+    { op: "UMASK", mask: 0o022 },
+    { op: "CHDIR", path: process.cwd || "/" },
+    { op: "EXEC", candidates: execCandidates(process.args[0]!, env), args: process.args, env },
+  );
+  return ops;
+}
+
+/** The root filesystem: propagation, the rootfs bind, mounts, devices, then the switch. */
+function rootfsOps(input: InitPlanInput): PlanOp[] {
+  const { config, process, user } = input;
+  const ops: PlanOp[] = [
+    {
+      op: "MOUNT",
+      source: "",
+      target: "/",
+      fstype: "",
+      data: "",
+      flags: MS.MS_REC | (config.privatefs ? MS.MS_PRIVATE : MS.MS_SLAVE),
+      hostPath: true,
+    },
+    { op: "ROOTFS", rootfs: config.rootfs },
+  ];
+  config.mounts.forEach((mount, index) =>
+    ops.push(...mountOps(mount, input.bindSources.get(index)))
+  );
+  ops.push(...deviceOps(config.devices), ...devSymlinkOps());
+  if (process.terminal) {
+    ops.push({
+      op: "CONSOLE",
+      ptmx: "/dev/pts/ptmx",
+      console: "/dev/console",
+      bindConsole: true,
+      uid: user.uid,
+      gid: user.gid,
+    });
+  }
+  ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
+  ops.push({ op: "PIVOT", noPivot: config.no_pivot_root });
+  if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
+  return ops;
+}
+
+/** The plan for a container's first process. */
+export function buildInitPlan(input: InitPlanInput): PlanOp[] {
+  const { config, process, user } = input;
+  const ops: PlanOp[] = [];
+  for (const type of JOIN_ORDER) {
+    const join = input.joins.find((j) => j.type === type);
+    if (join) {
+      ops.push({ op: "SETNS", fd: join.fd, nstype: NAMESPACE_FLAGS[type], label: join.path });
+    }
+  }
+  ops.push({ op: "CLONE", flags: CLONE.PARENT | cloneFlags(config) }, { op: "UMASK", mask: 0 });
+  if (createsNamespace(config, "NEWNS")) {
+    ops.push(...rootfsOps(input));
+  } else if (process.terminal) {
+    ops.push({
+      op: "CONSOLE",
+      ptmx: "/dev/pts/ptmx",
+      console: "",
+      bindConsole: false,
+      uid: user.uid,
+      gid: user.gid,
+    });
+  }
+  if (config.hostname !== "") ops.push({ op: "HOSTNAME", hostname: config.hostname });
+  if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
+    ops.push({ op: "IFUP", name: "lo" });
+  }
+  ops.push(...processOps(config, process, user, config.parent_death_signal));
+  return ops;
+}
+
+/** The plan for a process that joins a running container's namespaces. */
+export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
+  const { config, process, user } = input;
+  const nstype = config.namespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
+  const ops: PlanOp[] = [];
+  if (nstype !== 0) {
+    ops.push({
+      op: "SETNS",
+      fd: input.initPidfd,
+      nstype,
+      label: `namespaces of pid ${input.initPid}`,
+    });
+  }
+  ops.push({ op: "CLONE", flags: CLONE.PARENT });
+  if (process.terminal) {
+    ops.push({
+      op: "CONSOLE",
+      ptmx: "/dev/pts/ptmx",
+      console: "",
+      bindConsole: false,
+      uid: user.uid,
+      gid: user.gid,
+    });
+  }
+  ops.push(...processOps(config, process, user, 0));
+  return ops;
+}
+
+export { cleanPath };

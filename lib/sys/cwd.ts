@@ -1,0 +1,16 @@
+/**
+ * The current directory through libc: `Deno.cwd()` would need
+ * `--allow-read`, and the runtime needs only `--allow-ffi`.
+ *
+ * @module
+ */
+import { errno, libc } from "../../ffi/libc.ts";
+import { SystemError } from "../errors.ts";
+
+/** The process's current working directory. */
+export function workingDirectory(): string {
+  const buffer = new Uint8Array(4096);
+  const n = Number(libc().readlink(new TextEncoder().encode("/proc/self/cwd\0"), buffer, 4096n));
+  if (n < 0) throw new SystemError("readlink", errno(), { target: "/proc/self/cwd" });
+  return new TextDecoder().decode(buffer.subarray(0, n));
+}
