@@ -66,7 +66,7 @@ const symbols = {
   sigfillset: { parameters: ["buffer"], result: "i32" }, // sigset_t *
   kill: { parameters: ["i32", "i32"], result: "i32" }, // pid_t pid, int sig
   waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32" }, // idtype_t, id_t, siginfo_t *, int options
-  syscall3: { name: "syscall", parameters: ["i64", "i64", "i64", "i64"], result: "i64" }, // long nr, ...
+  syscall4: { name: "syscall", parameters: ["i64", "i64", "i64", "i64", "i64"], result: "i64" }, // long nr, ... (unused arguments must be passed as 0)
   syscall_openat2: {
     name: "syscall",
     parameters: ["i64", "i32", "buffer", "buffer", "usize"],

@@ -7,7 +7,9 @@
 export {
   deepStrictEqual as assertEquals,
   match as assertMatch,
+  notDeepStrictEqual as assertNotEquals,
   ok as assert,
+  rejects as assertRejects,
   strictEqual as assertStrictEquals,
   throws as assertThrows,
 } from "node:assert/strict";

@@ -28,8 +28,25 @@ function inheritCpuset(path: string): void {
   }
 }
 
-/** Creates the container's directory (and missing parents) on every hierarchy. */
-export function createCgroups(dirs: readonly CgroupDir[]): CreatedCgroups {
+/** Options of {@link createCgroups}. */
+export interface CreateCgroupsOptions {
+  /**
+   * Whether an existing parent directory was made by this runtime for another
+   * container; if so this container shares the duty to remove it when empty,
+   * so the last one out cleans up whichever container came first.
+   */
+  madeByRuntime?: (path: string) => boolean;
+}
+
+/**
+ * Creates the container's directory (and missing parents) on every hierarchy.
+ *
+ * @throws {SystemError} `EBUSY` when the container's directory exists and holds processes.
+ */
+export function createCgroups(
+  dirs: readonly CgroupDir[],
+  options: CreateCgroupsOptions = {},
+): CreatedCgroups {
   const created: string[] = [];
   try {
     for (const dir of dirs) {
@@ -39,11 +56,19 @@ export function createCgroups(dirs: readonly CgroupDir[]): CreatedCgroups {
       for (const part of parts) {
         current = `${current}/${part}`;
         const isNew = mkdir(current, 0o755);
-        if (isNew) created.push(current);
         if (isNew && isCpuset(dir)) inheritCpuset(current);
+        if (isNew || (current !== dir.path && options.madeByRuntime?.(current))) {
+          created.push(current);
+        }
       }
-      // The leaf is the container's own even if a crash left it behind.
-      if (!created.includes(dir.path)) created.push(dir.path);
+      if (created.includes(dir.path)) continue;
+      // A directory left by a crash is taken over; one with processes belongs to someone else.
+      if (cgroupPids(dir.path).length > 0) {
+        throw new SystemError("create cgroup", Errno.EBUSY, {
+          detail: `\`${dir.path}\` already holds processes`,
+        });
+      }
+      created.push(dir.path);
     }
   } catch (error) {
     removeDirs(created);

@@ -19,8 +19,9 @@ import { launch } from "../process/launch.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
 import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
-import { type StateFile, writeState } from "../state/state.ts";
-import { closeFd, readFileInRoot, readTextFile, stat } from "../sys/fs.ts";
+import { readState, type StateFile, writeState } from "../state/state.ts";
+import { closeFd, readDir, readFileInRoot, readTextFile, stat } from "../sys/fs.ts";
+import { dirname } from "../_deps/path.ts";
 import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
 import { resolveUser } from "../user/lookup.ts";
 import type { ExecUser } from "../user/lookup.ts";
@@ -117,6 +118,23 @@ function processFrom(
   return new ContainerProcess({ ...launched, ...piped, ...(onExit ? { onExit } : {}) });
 }
 
+/** Cgroup directories that other containers under the same state root created. */
+function cgroupDirsOfOthers(target: StartTarget): Set<string> {
+  const root = dirname(target.dir);
+  const dirs = new Set<string>();
+  for (const entry of readDir(root)) {
+    if (entry.name.startsWith(".") || entry.name === target.id) continue;
+    try {
+      readState(`${root}/${entry.name}`, entry.name)?.cgroup_created.forEach((path) =>
+        dirs.add(path)
+      );
+    } catch {
+      // a corrupt or vanishing neighbour only means less sharing
+    }
+  }
+  return dirs;
+}
+
 /** Kills whatever is left in the container's cgroup (when it shares the host's pid namespace). */
 export async function killCgroupProcesses(state: StateFile): Promise<void> {
   const path = state.cgroup_paths["devices"] ?? Object.values(state.cgroup_paths)[0];
@@ -154,7 +172,8 @@ export async function startInit(
       parseProcCgroup(readTextFile("/proc/1/cgroup")),
       cgroup,
     );
-    const { created } = createCgroups(dirs);
+    const shared = cgroupDirsOfOthers(target);
+    const { created } = createCgroups(dirs, { madeByRuntime: (path) => shared.has(path) });
     undo.push(() => removeCgroups(dirs.map((d) => d.path), created));
     const devices = dirs.find((d) => d.hierarchy.subsystems.includes("devices"));
     if (devices) {

@@ -62,15 +62,16 @@ function decodeSiginfo(info: Uint8Array): ExitStatus {
 
 /** Opens a pidfd for `pid` (close-on-exec). */
 export function pidfdOpen(pid: number): number {
-  const fd = Number(libc().syscall3(BigInt(SYS.pidfd_open), BigInt(pid), 0n, 0n));
+  const fd = Number(libc().syscall4(BigInt(SYS.pidfd_open), BigInt(pid), 0n, 0n, 0n));
   if (fd < 0) throw new SystemError("pidfd_open", errno(), { target: `pid ${pid}` });
   return fd;
 }
 
 /** Sends a signal through a pidfd (never to a recycled pid). */
 export function pidfdSignal(pidfd: number, signal: number): void {
+  // pidfd_send_signal(pidfd, sig, info, flags): every argument is passed; flags must be 0.
   const rc = Number(
-    libc().syscall3(BigInt(SYS.pidfd_send_signal), BigInt(pidfd), BigInt(signal), 0n),
+    libc().syscall4(BigInt(SYS.pidfd_send_signal), BigInt(pidfd), BigInt(signal), 0n, 0n),
   );
   if (rc < 0) throw new SystemError("pidfd_send_signal", errno(), { target: `signal ${signal}` });
 }

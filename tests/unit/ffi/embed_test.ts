@@ -3,7 +3,10 @@ import { ARTIFACTS, sourcesDigest } from "../../../ffi/build.ts";
 import * as helper from "../../../ffi/helper/_embed.ts";
 import * as probe from "../../../ffi/probe/_embed.ts";
 
-const EMBEDS: Record<string, { SOURCES_SHA256: string; BASE64: string; SIZE: number }> = { helper, probe };
+const EMBEDS: Record<string, { SOURCES_SHA256: string; BASE64: string; SIZE: number }> = {
+  helper,
+  probe,
+};
 
 for (const artifact of ARTIFACTS) {
   Deno.test(`the embedded ${artifact.name} binary was built from the current sources`, async () => {
