@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -62,6 +64,43 @@ static uint32_t receive_plan(void)
 	return (uint32_t)n;
 }
 
+/*
+ * The cgroup v2 directory of the CLONE op is opened before any op runs,
+ * while the helper still sees the host's mount namespace.
+ */
+static int open_clone_cgroup(const struct plan *p)
+{
+	for (uint32_t i = 0; i < p->op_count; i++) {
+		if (p->ops[i].code != OP_CLONE || plan_str(p, i, 0)[0] == 0)
+			continue;
+		int fd = (int)RETRY(open(plan_str(p, i, 0), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		if (fd < 0)
+			bail((int)i, errno, 0);
+		return fd;
+	}
+	return -1;
+}
+
+/*
+ * Clones the init (clone3, so that it can be born inside its cgroup v2
+ * directory: no migration, no global cgroup lock). Returns as fork does.
+ */
+static long clone_init(const struct plan *p, uint32_t i, int cgroup_fd)
+{
+	struct nsinit_clone_args args = {.flags = (uint64_t)p->ops[i].num[0]};
+	/* With CLONE_PARENT the exit signal is the parent's own and must be left 0. */
+	if (!(args.flags & CLONE_PARENT))
+		args.exit_signal = SIGCHLD;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0 && cgroup_fd >= 0)
+		close(cgroup_fd);
+	return pid;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3)
@@ -81,13 +120,14 @@ int main(int argc, char **argv)
 	if (plan_decode(&plan, message, size, fd_limit, &bad_op) < 0)
 		bail(bad_op, EINVAL, 0);
 
+	int cgroup_fd = open_clone_cgroup(&plan);
 	for (uint32_t i = 0; i < plan.op_count; i++) {
 		if (plan.ops[i].code != OP_CLONE) {
 			if (run_fs_op(&plan, i) < 0)
 				bail((int)i, errno, op_detail);
 			continue;
 		}
-		long pid = syscall(SYS_clone, (unsigned long)plan.ops[i].num[0], 0, 0, 0, 0);
+		long pid = clone_init(&plan, i, cgroup_fd);
 		if (pid < 0)
 			bail((int)i, errno, 0);
 		if (pid > 0) {

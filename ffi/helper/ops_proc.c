@@ -271,6 +271,19 @@ static int op_exec(const struct plan *plan, uint32_t i)
 	return -1;
 }
 
+/* Moves the calling task into a cgroup by writing to one of its files (v1 `tasks`: "0" means "me"). */
+static int op_cgroup_enter(const struct plan *plan, uint32_t i)
+{
+	int fd = (int)RETRY(open(plan_str(plan, i, 0), O_WRONLY | O_CLOEXEC));
+	if (fd < 0)
+		return -1;
+	long n = RETRY(write(fd, plan_str(plan, i, 1), plan->ops[i].str[1].len));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
 int run_proc_op(const struct plan *plan, uint32_t index)
 {
 	const struct plan_op *op = &plan->ops[index];
@@ -307,6 +320,8 @@ int run_proc_op(const struct plan *plan, uint32_t index)
 		return op_chdir(plan, index);
 	case OP_EXEC:
 		return op_exec(plan, index);
+	case OP_CGROUP_ENTER:
+		return op_cgroup_enter(plan, index);
 	}
 	errno = EINVAL;
 	return -1;

@@ -109,13 +109,15 @@ int plan_decode(struct plan *plan, const void *message, uint32_t size, int fd_li
 		*bad_op = (int)i;
 		if (check_op(plan, i, fd_limit) < 0)
 			return -1;
-		/* Joins happen before the clone, everything else after it. */
-		if (plan->ops[i].code == OP_CLONE)
+		/* Cgroup entries and joins happen before the clone, everything else after it. */
+		uint32_t code = plan->ops[i].code;
+		int before_clone = code == OP_SETNS || code == OP_CGROUP_ENTER;
+		if (code == OP_CLONE)
 			clones++;
-		else if ((plan->ops[i].code == OP_SETNS) != (clones == 0))
+		else if (before_clone != (clones == 0))
 			return -1;
 	}
-	if (clones != 1) {
+	if (clones != 1 || plan->ops[plan->op_count - 1].code != OP_EXEC) {
 		*bad_op = -1;
 		return -1;
 	}

@@ -3,6 +3,9 @@
  * is built by lib/plan (TypeScript), which holds every decision; the layout
  * below is mirrored in lib/plan/encode.ts and a unit test checks both agree.
  *
+ * Ops run in order, except that the cgroup v2 directory named by CLONE is
+ * opened before the first op, while the helper still sees the host's mounts.
+ *
  * Message = header, op_count records, then a blob of strings.
  * Each string slot of a record is a (offset, length) reference into the
  * blob, checked before use:
@@ -36,7 +39,7 @@
 /* X(name, code, slot0, slot1, slot2, slot3) */
 #define PLAN_OPS(X)                        \
 	X(SETNS, 1, N, N, N, N)            \
-	X(CLONE, 2, N, N, N, N)            \
+	X(CLONE, 2, S, N, N, N)            \
 	X(UMASK, 3, N, N, N, N)            \
 	X(MOUNT, 4, S, S, S, S)            \
 	X(ROOTFS, 5, S, N, N, N)           \
@@ -61,7 +64,8 @@
 	X(CAPS, 24, N, N, N, N)            \
 	X(PDEATHSIG, 25, N, N, N, N)       \
 	X(CHDIR, 26, S, N, N, N)           \
-	X(EXEC, 27, L, L, L, N)
+	X(EXEC, 27, L, L, L, N)            \
+	X(CGROUP_ENTER, 28, S, S, N, N)
 
 #define PLAN_OP_ENUM(name, code, a, b, c, d) OP_##name = code,
 enum plan_op_code { PLAN_OPS(PLAN_OP_ENUM) OP_MAX };

@@ -77,12 +77,6 @@ export function createCgroups(
   return { created };
 }
 
-/** Moves `pid` into each of the given cgroup directories. */
-export function enterCgroups(paths: Iterable<string>, pid: number): void {
-  const text = String(pid);
-  for (const path of paths) writeFile(`${path}/cgroup.procs`, text);
-}
-
 /** The pids in a cgroup directory; none when it is gone. */
 export function cgroupPids(path: string | undefined): number[] {
   if (path === undefined) return [];

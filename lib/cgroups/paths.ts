@@ -43,3 +43,22 @@ export function cgroupPathsRecord(dirs: readonly CgroupDir[]): Record<string, st
   }
   return record;
 }
+
+/** How a process enters a set of cgroup directories: v1 `tasks` files to write, a v2 directory to be cloned into. */
+export function cgroupPlacement(dirs: Iterable<{ path: string; version: 1 | 2 }>): {
+  enter: string[];
+  cloneInto: string;
+} {
+  const enter = new Set<string>();
+  let cloneInto = "";
+  for (const { path, version } of dirs) {
+    if (version === 2) cloneInto = path;
+    else enter.add(`${path}/tasks`);
+  }
+  return { enter: [...enter], cloneInto };
+}
+
+/** The same directories read back from a state file's record ("unified" is the v2 one). */
+export function dirsFromRecord(record: Readonly<Record<string, string>>): { path: string; version: 1 | 2 }[] {
+  return Object.entries(record).map(([key, path]) => ({ path, version: key === "unified" ? 2 : 1 }));
+}

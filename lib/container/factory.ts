@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Config, type ConfigInput, configToJson, parseConfig } from "../config/mod.ts";
+import { type Config, type ConfigInput, parseConfig } from "../config/mod.ts";
 import { ContainerError } from "../errors.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { lstat, mkdir, mkdirAll, removeAll } from "../sys/fs.ts";
@@ -60,7 +60,7 @@ class FsFactory implements Factory {
         init_process_pid: 0,
         init_process_start: "",
         created: new Date().toISOString(),
-        config: configToJson(config),
+        config: config as unknown as Record<string, unknown>,
         cgroup_paths: {},
         cgroup_created: [],
         namespace_paths: {},

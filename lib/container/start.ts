@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import { ConfigError, ContainerError } from "../errors.ts";
-import { cgroupDirs, cgroupPathsRecord } from "../cgroups/paths.ts";
+import { cgroupDirs, cgroupPathsRecord, cgroupPlacement, dirsFromRecord } from "../cgroups/paths.ts";
 import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts";
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
@@ -200,11 +200,11 @@ export async function startInit(
           user,
           bindSources,
           joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: joinFds[i]! })),
+          cgroups: cgroupPlacement(dirs.map((d) => ({ path: d.path, version: d.hierarchy.version }))),
         }),
       stdio: stdio.childFds,
       extraFiles: options.extraFiles ?? [],
       joins: namespaces.map((ns) => ns.fd),
-      cgroups: dirs.map((d) => d.path),
       onPid: (pid) => {
         started.init_process_pid = pid;
         started.init_process_start = processStat(pid)?.start ?? "";
@@ -247,11 +247,17 @@ export async function startJoined(
     undo.push(() => releaseStdio(stdio));
     const launched = await launch({
       plan: ({ joinFds }) =>
-        buildJoinPlan({ config: target.config, process, user, initPidfd: joinFds[0]!, initPid }),
+        buildJoinPlan({
+          config: target.config,
+          process,
+          user,
+          initPidfd: joinFds[0]!,
+          initPid,
+          cgroups: cgroupPlacement(dirsFromRecord(state.cgroup_paths)),
+        }),
       stdio: stdio.childFds,
       extraFiles: options.extraFiles ?? [],
       joins: [pidfd],
-      cgroups: new Set(Object.values(state.cgroup_paths)),
     });
     closePidfd(pidfd);
     stdio.closeAfterSpawn.forEach(closeFd);

@@ -39,9 +39,18 @@ export interface NamespaceJoin {
   path: string;
 }
 
+/** Where the new process goes in the cgroup hierarchies. */
+export interface CgroupPlacement {
+  /** v1 `tasks` files the helper writes "0" to before it clones. */
+  enter: readonly string[];
+  /** The cgroup v2 directory the process is cloned into, or "". */
+  cloneInto: string;
+}
+
 /** Everything a new container's init plan is made from. */
 export interface InitPlanInput {
   config: Config;
+  cgroups: CgroupPlacement;
   process: PlanProcess;
   user: ExecUser;
   /** Namespaces configured with a path, already opened. */
@@ -53,6 +62,7 @@ export interface InitPlanInput {
 /** Everything a plan to join a running container is made from. */
 export interface JoinPlanInput {
   config: Config;
+  cgroups: CgroupPlacement;
   process: PlanProcess;
   user: ExecUser;
   /** A pidfd of the container's init, as numbered inside the helper. */
@@ -198,17 +208,25 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
   return ops;
 }
 
+/** Cgroups are entered first: after a setns the host's cgroup files may be out of sight. */
+function cgroupOps(cgroups: CgroupPlacement): PlanOp[] {
+  return cgroups.enter.map((path) => ({ op: "CGROUP_ENTER", path, content: "0" }));
+}
+
 /** The plan for a container's first process. */
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
-  const ops: PlanOp[] = [];
+  const ops: PlanOp[] = cgroupOps(input.cgroups);
   for (const type of JOIN_ORDER) {
     const join = input.joins.find((j) => j.type === type);
     if (join) {
       ops.push({ op: "SETNS", fd: join.fd, nstype: NAMESPACE_FLAGS[type], label: join.path });
     }
   }
-  ops.push({ op: "CLONE", flags: CLONE.PARENT | cloneFlags(config) }, { op: "UMASK", mask: 0 });
+  ops.push(
+    { op: "CLONE", flags: CLONE.PARENT | cloneFlags(config), cgroup: input.cgroups.cloneInto },
+    { op: "UMASK", mask: 0 },
+  );
   if (createsNamespace(config, "NEWNS")) {
     ops.push(...rootfsOps(input));
   } else if (process.terminal) {
@@ -233,7 +251,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
 export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const nstype = config.namespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
-  const ops: PlanOp[] = [];
+  const ops: PlanOp[] = cgroupOps(input.cgroups);
   if (nstype !== 0) {
     ops.push({
       op: "SETNS",
@@ -242,7 +260,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
       label: `namespaces of pid ${input.initPid}`,
     });
   }
-  ops.push({ op: "CLONE", flags: CLONE.PARENT });
+  ops.push({ op: "CLONE", flags: CLONE.PARENT, cgroup: input.cgroups.cloneInto });
   if (process.terminal) {
     ops.push({
       op: "CONSOLE",

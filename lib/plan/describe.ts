@@ -47,7 +47,12 @@ function describeOp(op: PlanOp): { name: string; detail: string } {
           : nstypeNames(op.nstype),
       };
     case "CLONE":
-      return { name: "clone", detail: `flags=${nstypeNames(op.flags) || "0"}` };
+      return {
+        name: "clone",
+        detail: `flags=${nstypeNames(op.flags) || "0"}${op.cgroup ? ` into \`${op.cgroup}\`` : ""}`,
+      };
+    case "CGROUP_ENTER":
+      return { name: "enter cgroup", detail: quote(op.path) };
     case "MOUNT":
       return {
         name: "mount",

@@ -31,7 +31,7 @@ export type SlotKind = "N" | "S" | "L" | "U";
 /** Op codes and slot kinds; must equal PLAN_OPS in plan.h. */
 export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: string }>> = {
   SETNS: { code: 1, slots: "NNNN" },
-  CLONE: { code: 2, slots: "NNNN" },
+  CLONE: { code: 2, slots: "SNNN" },
   UMASK: { code: 3, slots: "NNNN" },
   MOUNT: { code: 4, slots: "SSSS" },
   ROOTFS: { code: 5, slots: "SNNN" },
@@ -57,6 +57,7 @@ export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: str
   PDEATHSIG: { code: 25, slots: "NNNN" },
   CHDIR: { code: 26, slots: "SNNN" },
   EXEC: { code: 27, slots: "LLLN" },
+  CGROUP_ENTER: { code: 28, slots: "SSNN" },
 };
 
 type Slot =
@@ -88,7 +89,9 @@ function toRecord(op: PlanOp): OpRecord {
     case "SETNS":
       return { flags: 0, num: [op.fd, op.nstype], slots: [] };
     case "CLONE":
-      return { flags: 0, num: [op.flags], slots: [] };
+      return { flags: 0, num: [op.flags], slots: [s(op.cgroup)] };
+    case "CGROUP_ENTER":
+      return { flags: 0, num: [], slots: [s(op.path), s(op.content)] };
     case "UMASK":
       return { flags: 0, num: [op.mask], slots: [] };
     case "MOUNT":

@@ -21,6 +21,20 @@ export interface SetnsOp {
 export interface CloneOp {
   op: "CLONE";
   flags: number;
+  /** A cgroup v2 directory the init is born into (CLONE_INTO_CGROUP), or "". */
+  cgroup: string;
+}
+
+/**
+ * Move the helper into a cgroup before it clones (the init inherits it).
+ * Writing "0" to a v1 `tasks` file moves the writer itself, which the kernel
+ * does without its global threadgroup lock.
+ */
+export interface CgroupEnterOp {
+  op: "CGROUP_ENTER";
+  /** The file to write, such as `/sys/fs/cgroup/memory/nsinit/c1/tasks`. */
+  path: string;
+  content: string;
 }
 
 /** Set the umask. */
@@ -224,6 +238,7 @@ export interface ExecOp {
 /** One operation of an init plan. */
 export type PlanOp =
   | SetnsOp
+  | CgroupEnterOp
   | CloneOp
   | UmaskOp
   | MountOp

@@ -1,6 +1,6 @@
 /**
- * Running a plan: spawn the helper, put it in the container's cgroups, send
- * the plan, learn the new process's pid, then wait until it has exec'd (the
+ * Running a plan: spawn the helper, send it the plan (which puts it in the
+ * container's cgroups), learn the new process's pid, then wait until it has exec'd (the
  * sync socket closes) or failed (an error record names the op). On failure
  * every process it started is killed and reaped before the error is thrown.
  *
@@ -11,7 +11,6 @@ import { ContainerError, SystemError } from "../errors.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { planFailure } from "../plan/describe.ts";
 import type { PlanOp } from "../plan/ops.ts";
-import { enterCgroups } from "../cgroups/manager.ts";
 import { SeqpacketSocket } from "../sys/socket.ts";
 import { closeFd } from "../sys/fs.ts";
 import { closePidfd, kill, pidfdOpen, pidfdSignal, reapNow, waitPidfd } from "../sys/proc.ts";
@@ -27,8 +26,6 @@ export interface LaunchRequest {
   extraFiles: readonly number[];
   /** Host descriptors the helper inherits after the sync socket (namespace files, an init pidfd). */
   joins: readonly number[];
-  /** Cgroup directories the helper enters before it clones. */
-  cgroups: Iterable<string>;
   /** Called with the new process's pid as soon as it is known (to record state). */
   onPid?: (pid: number) => void;
   /** Called when the process reaches a SYNC op; it continues once this resolves. */
@@ -82,7 +79,6 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
     } finally {
       child.close();
     }
-    enterCgroups(request.cgroups, helperPid);
     parent.ensureSendBuffer(message.length);
     channel.sendPlan(message);
 

@@ -123,13 +123,16 @@ export function writeFile(
   }
 }
 
-/** Writes a file atomically: a temporary file in the same directory, fsync, rename. */
+/**
+ * Replaces a file atomically: a temporary file in the same directory, then
+ * rename, so a reader sees the old or the new content, never a mix. No
+ * fsync: state files live on /run (tmpfs) and need not survive a reboot.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const temp = `${path}.tmp-${libc().getpid()}-${Math.random().toString(36).slice(2, 10)}`;
   const fd = openFile(temp, O.WRONLY | O.CREAT | O.EXCL, mode);
   try {
     writeAll(fd, typeof data === "string" ? encoder.encode(data) : data, temp);
-    check(libc().fsync(fd), "fsync", temp);
   } catch (error) {
     closeFd(fd);
     libc().unlink(cstr(temp));
