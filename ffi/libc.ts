@@ -40,6 +40,7 @@ const symbols = {
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" }, // int domain, int type, int protocol, int sv[2]
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" }, // int fd, const struct msghdr *, int flags
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" }, // int fd, struct msghdr *, int flags
+  shutdown: { parameters: ["i32", "i32"], result: "i32" }, // int fd, int how
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" }, // int fd, int level, int name, const void *val, socklen_t
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" }, // struct pollfd *fds, nfds_t n, int timeout_ms
   poll_async: {

@@ -109,12 +109,12 @@ int plan_decode(struct plan *plan, const void *message, uint32_t size, int fd_li
 		*bad_op = (int)i;
 		if (check_op(plan, i, fd_limit) < 0)
 			return -1;
-		/* Cgroup entries and joins happen before the clone, everything else after it. */
+		/* Joins happen before the clone and the other ops after it,
+		 * but for cgroup entries, which may be made on either side. */
 		uint32_t code = plan->ops[i].code;
-		int before_clone = code == OP_SETNS || code == OP_CGROUP_ENTER;
 		if (code == OP_CLONE)
 			clones++;
-		else if (before_clone != (clones == 0))
+		else if (code != OP_CGROUP_ENTER && (code == OP_SETNS) != (clones == 0))
 			return -1;
 	}
 	if (clones != 1 || plan->ops[plan->op_count - 1].code != OP_EXEC) {

@@ -59,6 +59,11 @@ export function cgroupPlacement(dirs: Iterable<{ path: string; version: 1 | 2 }>
 }
 
 /** The same directories read back from a state file's record ("unified" is the v2 one). */
-export function dirsFromRecord(record: Readonly<Record<string, string>>): { path: string; version: 1 | 2 }[] {
-  return Object.entries(record).map(([key, path]) => ({ path, version: key === "unified" ? 2 : 1 }));
+export function dirsFromRecord(
+  record: Readonly<Record<string, string>>,
+): { path: string; version: 1 | 2 }[] {
+  return Object.entries(record).map(([key, path]) => ({
+    path,
+    version: key === "unified" ? 2 : 1,
+  }));
 }

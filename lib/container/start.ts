@@ -8,11 +8,18 @@
  */
 import type { Config } from "../config/mod.ts";
 import { ConfigError, ContainerError } from "../errors.ts";
-import { cgroupDirs, cgroupPathsRecord, cgroupPlacement, dirsFromRecord } from "../cgroups/paths.ts";
+import {
+  type CgroupDir,
+  cgroupDirs,
+  cgroupPathsRecord,
+  cgroupPlacement,
+  dirsFromRecord,
+} from "../cgroups/paths.ts";
+import { UnexpectedRecordError } from "../process/sync.ts";
 import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts";
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
-import { buildInitPlan, buildJoinPlan, type PlanProcess } from "../plan/build.ts";
+import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../plan/build.ts";
 import type { SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
 import { launch } from "../process/launch.ts";
@@ -173,16 +180,27 @@ export async function startInit(
       cgroup,
     );
     const shared = cgroupDirsOfOthers(target);
-    const { created } = createCgroups(dirs, { madeByRuntime: (path) => shared.has(path) });
-    undo.push(() => removeCgroups(dirs.map((d) => d.path), created));
-    const devices = dirs.find((d) => d.hierarchy.subsystems.includes("devices"));
-    if (devices) {
-      applyDeviceRulesV1(devices.path, {
-        allowAll: config.cgroups.allow_all_devices,
-        allowed: config.cgroups.allowed_devices,
-        denied: config.cgroups.denied_devices,
-      });
-    }
+    const created: string[] = [];
+    const makeCgroups = (some: CgroupDir[]) => {
+      const made = createCgroups(some, { madeByRuntime: (path) => shared.has(path) }).created;
+      created.push(...made);
+      undo.push(() => removeCgroups(some.map((d) => d.path), made));
+    };
+    // The v2 directory must exist before the clone (the init is born in it);
+    // the v1 ones are made while the helper clones, and the init enters them
+    // once they are ready (SYNC_TAG.CGROUPS).
+    makeCgroups(dirs.filter((d) => d.hierarchy.version === 2));
+    const makeV1Cgroups = () => {
+      makeCgroups(dirs.filter((d) => d.hierarchy.version === 1));
+      const devices = dirs.find((d) => d.hierarchy.subsystems.includes("devices"));
+      if (devices) {
+        applyDeviceRulesV1(devices.path, {
+          allowAll: config.cgroups.allow_all_devices,
+          allowed: config.cgroups.allowed_devices,
+          denied: config.cgroups.denied_devices,
+        });
+      }
+    };
 
     const stdio = streams(options);
     undo.push(() => releaseStdio(stdio));
@@ -200,11 +218,19 @@ export async function startInit(
           user,
           bindSources,
           joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: joinFds[i]! })),
-          cgroups: cgroupPlacement(dirs.map((d) => ({ path: d.path, version: d.hierarchy.version }))),
+          cgroups: cgroupPlacement(
+            dirs.map((d) => ({ path: d.path, version: d.hierarchy.version })),
+          ),
         }),
       stdio: stdio.childFds,
       extraFiles: options.extraFiles ?? [],
       joins: namespaces.map((ns) => ns.fd),
+      whileCloning: makeV1Cgroups,
+      onReady: (tag) => {
+        if (tag !== SYNC_TAG.CGROUPS) {
+          throw new UnexpectedRecordError(`Unexpected sync point ${tag}`);
+        }
+      },
       onPid: (pid) => {
         started.init_process_pid = pid;
         started.init_process_start = processStat(pid)?.start ?? "";

@@ -41,11 +41,17 @@ export interface NamespaceJoin {
 
 /** Where the new process goes in the cgroup hierarchies. */
 export interface CgroupPlacement {
-  /** v1 `tasks` files the helper writes "0" to before it clones. */
+  /** v1 `tasks` files to write "0" to (each moves the writer itself). */
   enter: readonly string[];
   /** The cgroup v2 directory the process is cloned into, or "". */
   cloneInto: string;
 }
+
+/** Sync tags: the points where an init waits for its parent. */
+export const SYNC_TAG = {
+  /** The parent has created the v1 cgroup directories and set their device rules. */
+  CGROUPS: 1,
+} as const;
 
 /** Everything a new container's init plan is made from. */
 export interface InitPlanInput {
@@ -173,7 +179,22 @@ function processOps(
   return ops;
 }
 
-/** The root filesystem: propagation, the rootfs bind, mounts, devices, then the switch. */
+/**
+ * A terminal made in the container's own devpts, owned by the process's user;
+ * with a new mount namespace it is also bound over /dev/console.
+ */
+function consoleOp(user: ExecUser, bindConsole: boolean): PlanOp {
+  return {
+    op: "CONSOLE",
+    ptmx: "/dev/pts/ptmx",
+    console: bindConsole ? "/dev/console" : "",
+    bindConsole,
+    uid: user.uid,
+    gid: user.gid,
+  };
+}
+
+/** The root filesystem: propagation, the rootfs bind, mounts, devices, cgroups, then the switch. */
 function rootfsOps(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const ops: PlanOp[] = [
@@ -192,31 +213,31 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     ops.push(...mountOps(mount, input.bindSources.get(index)))
   );
   ops.push(...deviceOps(config.devices), ...devSymlinkOps());
-  if (process.terminal) {
-    ops.push({
-      op: "CONSOLE",
-      ptmx: "/dev/pts/ptmx",
-      console: "/dev/console",
-      bindConsole: true,
-      uid: user.uid,
-      gid: user.gid,
-    });
-  }
+  if (process.terminal) ops.push(consoleOp(user, true));
   ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
-  ops.push({ op: "PIVOT", noPivot: config.no_pivot_root });
+  ops.push(...deferredCgroupOps(input.cgroups), { op: "PIVOT", noPivot: config.no_pivot_root });
   if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
   return ops;
 }
 
-/** Cgroups are entered first: after a setns the host's cgroup files may be out of sight. */
-function cgroupOps(cgroups: CgroupPlacement): PlanOp[] {
+function cgroupEnterOps(cgroups: CgroupPlacement): PlanOp[] {
   return cgroups.enter.map((path) => ({ op: "CGROUP_ENTER", path, content: "0" }));
+}
+
+/**
+ * A new init enters its v1 cgroups itself once the parent, which creates
+ * them while the init clones and mounts, says they are ready; it does so
+ * before pivot_root, while the host's cgroup files are still in sight.
+ */
+function deferredCgroupOps(cgroups: CgroupPlacement): PlanOp[] {
+  if (cgroups.enter.length === 0) return [];
+  return [{ op: "SYNC", tag: SYNC_TAG.CGROUPS }, ...cgroupEnterOps(cgroups)];
 }
 
 /** The plan for a container's first process. */
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
-  const ops: PlanOp[] = cgroupOps(input.cgroups);
+  const ops: PlanOp[] = [];
   for (const type of JOIN_ORDER) {
     const join = input.joins.find((j) => j.type === type);
     if (join) {
@@ -229,15 +250,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   );
   if (createsNamespace(config, "NEWNS")) {
     ops.push(...rootfsOps(input));
-  } else if (process.terminal) {
-    ops.push({
-      op: "CONSOLE",
-      ptmx: "/dev/pts/ptmx",
-      console: "",
-      bindConsole: false,
-      uid: user.uid,
-      gid: user.gid,
-    });
+  } else {
+    ops.push(...deferredCgroupOps(input.cgroups));
+    if (process.terminal) ops.push(consoleOp(user, false));
   }
   if (config.hostname !== "") ops.push({ op: "HOSTNAME", hostname: config.hostname });
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
@@ -251,7 +266,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
 export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const nstype = config.namespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
-  const ops: PlanOp[] = cgroupOps(input.cgroups);
+  // Entered by the helper before the joins: after a setns the host's cgroup files may be out of sight.
+  const ops: PlanOp[] = cgroupEnterOps(input.cgroups);
   if (nstype !== 0) {
     ops.push({
       op: "SETNS",
@@ -261,16 +277,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
     });
   }
   ops.push({ op: "CLONE", flags: CLONE.PARENT, cgroup: input.cgroups.cloneInto });
-  if (process.terminal) {
-    ops.push({
-      op: "CONSOLE",
-      ptmx: "/dev/pts/ptmx",
-      console: "",
-      bindConsole: false,
-      uid: user.uid,
-      gid: user.gid,
-    });
-  }
+  if (process.terminal) ops.push(consoleOp(user, false));
   ops.push(...processOps(config, process, user, 0));
   return ops;
 }

@@ -1,13 +1,15 @@
 /**
- * Running a plan: spawn the helper, send it the plan (which puts it in the
- * container's cgroups), learn the new process's pid, then wait until it has exec'd (the
- * sync socket closes) or failed (an error record names the op). On failure
- * every process it started is killed and reaped before the error is thrown.
+ * Running a plan: spawn the helper, send it the plan, do the parent's share
+ * of the work while the helper clones (`whileCloning`), answer its sync
+ * points, learn the new process's pid, and wait until the process has
+ * exec'd (the sync socket closes) or failed (an error record names the op).
+ * On any failure every process it started is killed and reaped before the
+ * error is thrown.
  *
  * @module
  */
 import { SIGNALS } from "../../ffi/constants.ts";
-import { ContainerError, SystemError } from "../errors.ts";
+import { ContainerError, type SystemError } from "../errors.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { planFailure } from "../plan/describe.ts";
 import type { PlanOp } from "../plan/ops.ts";
@@ -26,6 +28,8 @@ export interface LaunchRequest {
   extraFiles: readonly number[];
   /** Host descriptors the helper inherits after the sync socket (namespace files, an init pidfd). */
   joins: readonly number[];
+  /** Work done while the helper starts and clones, before any sync point is answered. */
+  whileCloning?: () => void;
   /** Called with the new process's pid as soon as it is known (to record state). */
   onPid?: (pid: number) => void;
   /** Called when the process reaches a SYNC op; it continues once this resolves. */
@@ -41,6 +45,14 @@ export interface Launched {
   console: Console | null;
 }
 
+/** The processes a launch has started so far. */
+interface Started {
+  helperPid: number;
+  pid: number;
+  pidfd: number;
+  consoleFd: number;
+}
+
 /** The same layout the helper will see, computed before the spawn. */
 function helperJoinFds(extraFiles: readonly number[], joins: readonly number[]): number[] {
   const syncFd = 3 + extraFiles.length;
@@ -51,11 +63,43 @@ function failure(plan: readonly PlanOp[], record: SyncRecord): SystemError {
   return planFailure(plan, record.op, record.err, record.arg);
 }
 
-function helperDied(code: number): ContainerError {
-  return new ContainerError(
-    "SystemError",
-    `The nsinit helper exited (status ${code}) before it started the process`,
-  );
+/** Records the new process: the helper exits right after reporting it, so reap the helper. */
+function adopt(started: Started, pid: number): void {
+  started.pid = pid;
+  reapNow(started.helperPid);
+  started.helperPid = 0;
+  started.pidfd = pidfdOpen(pid);
+}
+
+/**
+ * Stops everything a failed launch started. Closing our side of the socket
+ * makes a process waiting at a sync point exit; the helper still reports the
+ * pid it cloned, so the stream is drained to the end and all are reaped.
+ */
+async function abort(channel: SyncChannel, started: Started): Promise<void> {
+  channel.shutdown();
+  for (;;) {
+    if (started.pidfd >= 0) {
+      try {
+        pidfdSignal(started.pidfd, SIGNALS.SIGKILL!);
+      } catch {
+        // it has exited already; the wait below reaps it either way
+      }
+    }
+    const record = await channel.receive().catch(() => null);
+    if (record === null) break;
+    if (record.fd !== undefined) closeFd(record.fd);
+    if (record.type === SYNC.PID && started.pid === 0) adopt(started, record.arg);
+  }
+  if (started.helperPid > 0) {
+    kill(started.helperPid, SIGNALS.SIGKILL!);
+    reapNow(started.helperPid);
+  }
+  if (started.pidfd >= 0) {
+    await waitPidfd(started.pidfd);
+    closePidfd(started.pidfd);
+  }
+  if (started.consoleFd >= 0) closeFd(started.consoleFd);
 }
 
 /** Spawns the helper and runs the plan; resolves once the process has exec'd. */
@@ -64,13 +108,10 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
   const message = encodePlan(plan);
   const [parent, child] = SeqpacketSocket.pair();
   const channel = new SyncChannel(parent);
-  let helperPid = 0;
-  let pid = 0;
-  let pidfd = -1;
-  let consoleFd = -1;
+  const started: Started = { helperPid: 0, pid: 0, pidfd: -1, consoleFd: -1 };
   try {
     try {
-      helperPid = spawnHelper({
+      started.helperPid = spawnHelper({
         stdio: request.stdio,
         extraFiles: request.extraFiles,
         sync: child.fd,
@@ -81,6 +122,7 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
     }
     parent.ensureSendBuffer(message.length);
     channel.sendPlan(message);
+    request.whileCloning?.();
 
     // The helper reports the pid while the new process already runs the plan,
     // so records of both may come in either order; the end of stream means
@@ -88,14 +130,12 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
     let failed: SystemError | undefined;
     for (let record = await channel.receive(); record !== null; record = await channel.receive()) {
       if (record.type === SYNC.PID) {
-        pid = record.arg;
-        reapNow(helperPid); // it exits right after reporting the pid
-        helperPid = 0;
-        pidfd = pidfdOpen(pid);
-        request.onPid?.(pid);
+        adopt(started, record.arg);
+        request.onPid?.(record.arg);
       } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
-        consoleFd = record.fd;
+        started.consoleFd = record.fd;
       } else if (record.type === SYNC.READY) {
+        if (failed) throw failed;
         await request.onReady?.(record.arg);
         channel.send(SYNC.GO, record.arg);
       } else if (record.type === SYNC.ERROR) {
@@ -108,28 +148,18 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
       }
     }
     if (failed) throw failed;
-    if (pid === 0) {
-      const status = reapNow(helperPid);
-      helperPid = 0;
-      throw helperDied(status.code);
+    if (started.pid === 0) {
+      const status = reapNow(started.helperPid);
+      started.helperPid = 0;
+      throw new ContainerError(
+        "SystemError",
+        `The nsinit helper exited (status ${status.code}) before it started the process`,
+      );
     }
-    const console = consoleFd >= 0 ? new Console(consoleFd) : null;
-    return { pid, pidfd, console };
+    const console = started.consoleFd >= 0 ? new Console(started.consoleFd) : null;
+    return { pid: started.pid, pidfd: started.pidfd, console };
   } catch (error) {
-    if (consoleFd >= 0) closeFd(consoleFd);
-    if (pidfd >= 0) {
-      try {
-        pidfdSignal(pidfd, SIGNALS.SIGKILL!);
-      } catch {
-        // it may have exited already; the wait below reaps it either way
-      }
-      await waitPidfd(pidfd);
-      closePidfd(pidfd);
-    }
-    if (helperPid > 0) {
-      kill(helperPid, SIGNALS.SIGKILL!);
-      reapNow(helperPid);
-    }
+    await abort(channel, started);
     throw error;
   } finally {
     channel.close();

@@ -102,6 +102,11 @@ export class SyncChannel {
     return record;
   }
 
+  /** Tells the other side no more records will come: one waiting at a sync point exits. */
+  shutdown(): void {
+    this.#socket.shutdownWrite();
+  }
+
   /** Closes the parent's end. */
   close(): void {
     this.#socket.close();

@@ -122,6 +122,11 @@ export class SeqpacketSocket {
     }
   }
 
+  /** Ends sending: the peer's next receive returns end of stream. */
+  shutdownWrite(): void {
+    if (this.#fd >= 0) libc().shutdown(this.#fd, 1 /* SHUT_WR */);
+  }
+
   /** Closes a descriptor that arrived with a message and will not be used. */
   closeReceived(fd: number): void {
     closeFd(fd);
