@@ -1,12 +1,13 @@
 /**
  * Argument splitting for nsinit: options come before the command and before
  * the container's command line; everything from the first positional on is
- * passed to the container untouched. Options themselves are parsed by
- * `node:util` parseArgs (the stand-in for `@std/cli`), behind this module.
+ * passed to the container untouched. The parser is written out rather than
+ * taken from `node:util` (parseArgs): importing any `node:` module starts
+ * Deno's Node compatibility layer, which would cost every nsinit start
+ * several milliseconds.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 
 /** One option: its value type, an optional one-letter alias, and whether it repeats. */
 export interface OptionSpec {
@@ -55,36 +56,51 @@ export function splitOptions(
   return { options: tokens.slice(0, Math.min(i, tokens.length)), rest: tokens.slice(i) };
 }
 
+function findSpec(token: string, specs: OptionSpecs): [string, OptionSpec] | undefined {
+  if (token.startsWith("--")) {
+    const name = token.slice(2).split("=")[0]!;
+    const spec = specs[name];
+    return spec ? [name, spec] : undefined;
+  }
+  const letter = token.slice(1, 2);
+  return Object.entries(specs).find(([, spec]) => spec.short === letter);
+}
+
 /** Parses option tokens strictly; an unknown option or a missing value is a {@link UsageError}. */
 export function parseOptions(
   tokens: readonly string[],
   specs: OptionSpecs,
   where: string,
 ): OptionValues {
-  const options: Record<
-    string,
-    { type: "string" | "boolean"; short?: string; multiple?: boolean }
-  > = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    options[name] = {
-      type: spec.type,
-      ...(spec.short ? { short: spec.short } : {}),
-      ...(spec.multiple ? { multiple: true } : {}),
-    };
-  }
-  try {
-    return parseArgs({ args: [...tokens], options, strict: true, allowPositionals: false })
-      .values as OptionValues;
-  } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new UsageError(`Unknown option \`${unknown[1]}\` for ${where}`);
-    const missing = /Option '([^']+)'.* argument missing/.exec(message);
-    if (missing) {
-      throw new UsageError(`Option \`${missing[1]!.split(" ")[0]}\` of ${where} needs a value`);
+  const values: OptionValues = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const found = findSpec(token, specs);
+    if (!found || !token.startsWith("-") || token === "-" || token === "--") {
+      throw new UsageError(`Unknown option \`${token}\` for ${where}`);
     }
-    throw new UsageError(`${message.split(".")[0]} (${where})`);
+    const [name, spec] = found;
+    const shown = token.startsWith("--") ? `--${name}` : `-${spec.short}`;
+    let value: string | undefined;
+    if (token.startsWith("--") && token.includes("=")) value = token.slice(token.indexOf("=") + 1);
+    else if (!token.startsWith("--") && token.length > 2) value = token.slice(2);
+    if (spec.type === "boolean") {
+      if (value !== undefined) {
+        throw new UsageError(`Option \`${shown}\` of ${where} takes no value`);
+      }
+      values[name] = true;
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= tokens.length) {
+        throw new UsageError(`Option \`${shown}\` of ${where} needs a value`);
+      }
+      value = tokens[++i]!;
+    }
+    if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
+    else values[name] = value;
   }
+  return values;
 }
 
 /** The help lines of a set of options. */

@@ -15,7 +15,6 @@ import {
   cgroupPlacement,
   dirsFromRecord,
 } from "../cgroups/paths.ts";
-import { UnexpectedRecordError } from "../process/sync.ts";
 import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts";
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
@@ -179,10 +178,12 @@ export async function startInit(
       parseProcCgroup(readTextFile("/proc/1/cgroup")),
       cgroup,
     );
-    const shared = cgroupDirsOfOthers(target);
+    // Read only when a parent directory already exists (other containers are about).
+    let shared: Set<string> | undefined;
+    const madeByRuntime = (path: string) => (shared ??= cgroupDirsOfOthers(target)).has(path);
     const created: string[] = [];
     const makeCgroups = (some: CgroupDir[]) => {
-      const made = createCgroups(some, { madeByRuntime: (path) => shared.has(path) }).created;
+      const made = createCgroups(some, { madeByRuntime }).created;
       created.push(...made);
       undo.push(() => removeCgroups(some.map((d) => d.path), made));
     };
@@ -225,11 +226,9 @@ export async function startInit(
       stdio: stdio.childFds,
       extraFiles: options.extraFiles ?? [],
       joins: namespaces.map((ns) => ns.fd),
-      whileCloning: makeV1Cgroups,
-      onReady: (tag) => {
-        if (tag !== SYNC_TAG.CGROUPS) {
-          throw new UnexpectedRecordError(`Unexpected sync point ${tag}`);
-        }
+      whileCloning: () => {
+        makeV1Cgroups();
+        return [SYNC_TAG.CGROUPS];
       },
       onPid: (pid) => {
         started.init_process_pid = pid;

@@ -28,8 +28,12 @@ export interface LaunchRequest {
   extraFiles: readonly number[];
   /** Host descriptors the helper inherits after the sync socket (namespace files, an init pidfd). */
   joins: readonly number[];
-  /** Work done while the helper starts and clones, before any sync point is answered. */
-  whileCloning?: () => void;
+  /**
+   * Work done while the helper starts and clones. It returns the sync tags
+   * that work has made ready: those are answered at once, so the process
+   * finds its go-ahead waiting instead of paying a round trip.
+   */
+  whileCloning?: () => readonly number[];
   /** Called with the new process's pid as soon as it is known (to record state). */
   onPid?: (pid: number) => void;
   /** Called when the process reaches a SYNC op; it continues once this resolves. */
@@ -122,7 +126,8 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
     }
     parent.ensureSendBuffer(message.length);
     channel.sendPlan(message);
-    request.whileCloning?.();
+    const answered = new Set(request.whileCloning?.() ?? []);
+    for (const tag of answered) channel.send(SYNC.GO, tag);
 
     // The helper reports the pid while the new process already runs the plan,
     // so records of both may come in either order; the end of stream means
@@ -136,6 +141,7 @@ export async function launch(request: LaunchRequest): Promise<Launched> {
         started.consoleFd = record.fd;
       } else if (record.type === SYNC.READY) {
         if (failed) throw failed;
+        if (answered.has(record.arg)) continue;
         await request.onReady?.(record.arg);
         channel.send(SYNC.GO, record.arg);
       } else if (record.type === SYNC.ERROR) {

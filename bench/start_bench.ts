@@ -1,0 +1,288 @@
+/**
+ * Container start benchmark: N containers running /bin/true with the
+ * default config (5 namespaces, pivot_root, default mounts and devices,
+ * cgroup placement), created, run to exit and destroyed, by
+ *
+ *   (a) mod.ts, all from this one Deno process
+ *   (b) one `nsinit exec` per container (a Deno process each)
+ *   (c) `runc run`, and (d) `crun run`, on the same rootfs with an equivalent OCI config
+ *
+ * in one run, printing medians and ratios. crun 1.8 refuses this machine's
+ * hybrid cgroup layout, so it runs inside `unshare -m` with the unified
+ * mount removed; that workaround's own cost is measured beside it.
+ *
+ * Usage: deno task bench [--n 100]
+ *
+ * @module
+ */
+import { builtinRootfs, configToJson, createFactory, defaultConfig } from "../mod.ts";
+
+const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
+const WARMUP = 5;
+const ROOT = "/run/nsinit-bench";
+const CGROUP_PARENT = "nsinit-bench";
+const repo = new URL("..", import.meta.url).pathname;
+
+interface Row {
+  name: string;
+  times: number[];
+  note?: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function p90(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * 0.9)]!;
+}
+
+function has(command: string): boolean {
+  try {
+    return new Deno.Command(command, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+async function time(run: () => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const start = performance.now();
+    await run();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+async function command(
+  cmd: string,
+  args: string[],
+  options: Deno.CommandOptions = {},
+): Promise<void> {
+  const output = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped", ...options })
+    .output();
+  if (!output.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr).trim()}`,
+    );
+  }
+}
+
+function ociConfig(rootfs: string, id: string): Record<string, unknown> {
+  const ours = defaultConfig({ rootfs });
+  const ms = (flags: number) =>
+    [[1, "ro"], [2, "nosuid"], [4, "nodev"], [8, "noexec"], [1 << 24, "strictatime"]]
+      .filter(([bit]) => flags & (bit as number)).map(([, name]) => name as string);
+  const caps = ours.capabilities.map((c) => `CAP_${c}`);
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ["/bin/true"],
+      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      cwd: "/",
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: ours.hostname,
+    mounts: ours.mounts.map((m) => ({
+      destination: m.destination,
+      type: m.device,
+      source: m.source,
+      options: [...ms(m.flags), ...(m.data ? m.data.split(",") : [])],
+    })),
+    linux: {
+      cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+      resources: {
+        devices: [
+          { allow: false, access: "rwm" },
+          ...ours.cgroups.allowed_devices.map((d) => ({
+            allow: true,
+            type: d.type,
+            ...(d.major >= 0 ? { major: d.major } : {}),
+            ...(d.minor >= 0 ? { minor: d.minor } : {}),
+            access: d.permissions,
+          })),
+        ],
+      },
+      namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, {
+        type: "mount",
+      }],
+      maskedPaths: ours.mask_paths,
+      readonlyPaths: ours.readonly_paths,
+    },
+  };
+}
+
+function removeCgroupParent(): void {
+  for (const entry of Deno.readDirSync("/sys/fs/cgroup")) {
+    const dir = `/sys/fs/cgroup/${entry.name}/${CGROUP_PARENT}`;
+    try {
+      for (const child of Deno.readDirSync(dir)) {
+        if (child.isDirectory) Deno.removeSync(`${dir}/${child.name}`);
+      }
+      Deno.removeSync(dir);
+    } catch {
+      // not there
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  Deno.mkdirSync(ROOT, { recursive: true });
+  const base = builtinRootfs(ROOT);
+  // One rootfs for everyone: the built-in one plus a static /bin/true.
+  const rootfs = `${ROOT}/bench-rootfs`;
+  await command("rm", ["-rf", rootfs]);
+  await command("cp", ["-a", base, rootfs]);
+  if (!Deno.statSync("/bin/busybox").isFile) {
+    throw new Error(
+      "The benchmark needs a static /bin/busybox for /bin/true: apt-get install busybox-static",
+    );
+  }
+  Deno.copyFileSync("/bin/busybox", `${rootfs}/bin/busybox`);
+  Deno.symlinkSync("busybox", `${rootfs}/bin/true`);
+  const config = {
+    ...defaultConfig({ rootfs }),
+    cgroups: { ...defaultConfig().cgroups, name: "", parent: CGROUP_PARENT },
+  };
+  const rows: Row[] = [];
+
+  // (a) the library, in this process.
+  const factory = await createFactory({ root: ROOT });
+  let serial = 0;
+  rows.push({
+    name: "(a) mod.ts, one Deno process",
+    times: await time(async () => {
+      const container = await factory.create(`a${serial++}`, config);
+      const process = await container.start({
+        args: ["/bin/true"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      });
+      await process.wait();
+      await container.destroy();
+    }),
+  });
+
+  // (b) nsinit exec, one Deno process per container, and Deno's own start-up beside it.
+  const configFile = `${ROOT}/bench-config.json`;
+  Deno.writeTextFileSync(configFile, JSON.stringify(configToJson(config)));
+  const empty = `${ROOT}/empty.ts`;
+  Deno.writeTextFileSync(empty, "");
+  const deno = Deno.execPath();
+  rows.push({
+    name: "    deno run (empty script)",
+    times: await time(() => command(deno, ["run", "--allow-ffi", empty])),
+  });
+  rows.push({
+    name: "(b) nsinit exec per container",
+    times: await time(() =>
+      command(deno, [
+        "run",
+        "--allow-ffi",
+        `${repo}cli/nsinit.ts`,
+        "--root",
+        ROOT,
+        "exec",
+        "--id",
+        `b${serial++}`,
+        "--config",
+        configFile,
+        "/bin/true",
+      ])
+    ),
+  });
+
+  // (c) runc and (d) crun on the same rootfs.
+  const bundle = `${ROOT}/bundle`;
+  Deno.mkdirSync(bundle, { recursive: true });
+  if (has("runc")) {
+    rows.push({
+      name: "(c) runc run",
+      times: await time(async () => {
+        const id = `c${serial++}`;
+        Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(ociConfig(rootfs, id)));
+        await command("runc", ["--root", `${ROOT}/runc`, "run", "--bundle", bundle, id]);
+      }),
+    });
+  }
+  if (has("crun")) {
+    rows.push({
+      name: "    unshare -m + umount unified (crun workaround alone)",
+      times: await time(() =>
+        command("unshare", ["-m", "sh", "-c", "umount /sys/fs/cgroup/unified; /bin/true"])
+      ),
+    });
+    rows.push({
+      name: "(d) crun run (inside the workaround)",
+      times: await time(async () => {
+        const id = `d${serial++}`;
+        Deno.writeTextFileSync(`${bundle}/config.json`, JSON.stringify(ociConfig(rootfs, id)));
+        await command("unshare", [
+          "-m",
+          "sh",
+          "-c",
+          `umount /sys/fs/cgroup/unified; exec crun --root ${ROOT}/crun run --bundle ${bundle} ${id}`,
+        ]);
+      }),
+    });
+  }
+  removeCgroupParent();
+  Deno.removeSync(ROOT, { recursive: true });
+  report(rows);
+}
+
+function report(rows: Row[]): void {
+  const reference = median(rows[0]!.times);
+  const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  console.log(
+    `\ncontainer create + start + exit + destroy, /bin/true, default config, N=${N} (ms)\n`,
+  );
+  console.log(
+    `${"".padEnd(56)} ${"median".padStart(8)} ${"p90".padStart(8)} ${"vs (a)".padStart(8)}`,
+  );
+  for (const row of rows) {
+    const m = median(row.times);
+    console.log(
+      `${row.name.padEnd(56)} ${m.toFixed(2).padStart(8)} ${
+        p90(row.times).toFixed(2).padStart(8)
+      } ${(m / reference).toFixed(2).padStart(7)}x`,
+    );
+  }
+  const a = reference;
+  const b = byName("(b)");
+  const empty = byName("    deno run");
+  const crun = byName("(d)");
+  const workaround = byName("    unshare");
+  console.log("");
+  console.log(`(a) target <= 3 ms: ${a.toFixed(2)} ms ${a <= 3 ? "met" : "NOT met"}`);
+  if (crun && workaround) {
+    const net = median(crun.times) - median(workaround.times);
+    console.log(
+      `(a) target > 2x faster than crun: crun ${median(crun.times).toFixed(2)} ms (${
+        net.toFixed(2)
+      } ms without the workaround) = ${(net / a).toFixed(2)}x (a) ${
+        net / a > 2 ? "met" : "NOT met"
+      }`,
+    );
+  }
+  if (b && empty) {
+    const extra = median(b.times) - median(empty.times);
+    console.log(
+      `(b) target <= 10 ms above deno start-up: ${extra.toFixed(2)} ms ${
+        extra <= 10 ? "met" : "NOT met"
+      }`,
+    );
+  }
+}
+
+await main();
