@@ -57,10 +57,12 @@ export const Errno = {
   ETXTBSY: 26,
   ENOSPC: 28,
   EROFS: 30,
+  EPIPE: 32,
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   ENOTEMPTY: 39,
   ELOOP: 40,
   EMSGSIZE: 90,
+  ECONNRESET: 104,
   EOPNOTSUPP: 95,
 } as const;

@@ -86,6 +86,8 @@ function busyboxApplets(): string[] {
 
 /** Writes a busybox root filesystem (with /bin/probe) into `dir`. */
 export function makeRootfs(dir: string): string {
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.chmodSync(dir, 0o755); // a temporary directory starts 0700: no user but root could run anything
   for (const sub of ["bin", "etc", "proc", "sys", "dev", "tmp", "root", "home/tester", "usr/bin"]) {
     Deno.mkdirSync(`${dir}/${sub}`, { recursive: true });
   }

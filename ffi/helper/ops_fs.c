@@ -43,16 +43,100 @@ static int open_in_root(const char *path, int flags, uint64_t resolve)
 	return (int)RETRY(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
 }
 
+static int close_keep_errno(int fd, int rc)
+{
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+
 static int is_dot_component(const char *name, size_t len)
 {
 	return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
 }
 
+#define MAX_SYMLINKS 40
+
+/* Resolves "." and ".." lexically, in place; ".." at the root stays at the root. */
+static void normalize_in_root(char *path)
+{
+	char *out = path;
+	const char *in = path;
+	while (*in != 0) {
+		while (*in == '/')
+			in++;
+		const char *end = in;
+		while (*end != 0 && *end != '/')
+			end++;
+		size_t len = (size_t)(end - in);
+		if (len == 0 || (len == 1 && in[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, len);
+			out += len;
+		}
+		in = end;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = 0;
+}
+
+/*
+ * The path that `name` (a symlink in directory `dir`, an in-root path)
+ * points to, followed by `rest`: where creation must continue when the
+ * symlink dangles. It stays a path inside the root.
+ */
+static int follow_dangling(char *out, int parent, const char *name, const char *dir, size_t dirlen,
+			   const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+	if (n < 0)
+		return -1;
+	target[n] = 0;
+	size_t at = 0;
+	if (target[0] != '/') {
+		if (dirlen + 1 >= PATH_MAX)
+			goto too_long;
+		memcpy(out, dir, dirlen);
+		out[dirlen] = '/';
+		at = dirlen + 1;
+	}
+	size_t tlen = (size_t)n, rlen = strlen(rest);
+	if (at + tlen + 1 + rlen >= PATH_MAX)
+		goto too_long;
+	memcpy(out + at, target, tlen);
+	at += tlen;
+	out[at++] = '/';
+	memcpy(out + at, rest, rlen + 1);
+	normalize_in_root(out);
+	return 0;
+too_long:
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
+static int mkdir_in_root_depth(const char *path, size_t len, mode_t mode, uint64_t resolve, int depth);
+
 /*
  * Opens the directory `path` inside the root, creating what is missing one
- * component at a time with mkdirat() on the already resolved parent.
+ * component at a time with mkdirat() on the already resolved parent. A
+ * dangling symlink on the way is followed (inside the root) and its target
+ * created, as runc and crun do.
  */
 static int mkdir_in_root(const char *path, size_t len, mode_t mode, uint64_t resolve)
+{
+	return mkdir_in_root_depth(path, len, mode, resolve, 0);
+}
+
+static int mkdir_in_root_depth(const char *path, size_t len, mode_t mode, uint64_t resolve, int depth)
 {
 	char prefix[PATH_MAX];
 	char name[NAME_MAX + 1];
@@ -81,9 +165,20 @@ static int mkdir_in_root(const char *path, size_t len, mode_t mode, uint64_t res
 		if (fd < 0 && errno == ENOENT) {
 			memcpy(name, path + at, end - at);
 			name[end - at] = 0;
-			if (mkdirat(parent, name, mode) < 0 && errno != EEXIST) {
+			if (mkdirat(parent, name, mode) < 0) {
+				if (errno != EEXIST || (resolve & RESOLVE_NO_SYMLINKS) || depth >= MAX_SYMLINKS) {
+					if (errno == EEXIST)
+						errno = ELOOP;
+					return close_keep_errno(parent, -1);
+				}
+				/* It exists but does not resolve: a dangling symlink. */
+				char next[PATH_MAX];
+				char rest[PATH_MAX];
+				memcpy(rest, path + end, len - end);
+				rest[len - end] = 0;
+				int rc = follow_dangling(next, parent, name, path, at > 0 ? at - 1 : 0, rest);
 				close(parent);
-				return -1;
+				return rc < 0 ? -1 : mkdir_in_root_depth(next, strlen(next), mode, resolve, depth + 1);
 			}
 			fd = open_in_root(prefix, O_PATH | O_DIRECTORY, resolve);
 		}
@@ -106,15 +201,6 @@ static int parent_in_root(const char *path, const char **base)
 	}
 	*base = slash + 1;
 	return mkdir_in_root(path, (size_t)(slash - path), 0755, 0);
-}
-
-static int close_keep_errno(int fd, int rc)
-{
-	int saved = errno;
-	if (fd >= 0)
-		close(fd);
-	errno = saved;
-	return rc;
 }
 
 static int move_tree(int tree, int target)
@@ -174,9 +260,9 @@ static int op_mkdir(const struct plan *plan, uint32_t i)
 	return fd < 0 ? -1 : close_keep_errno(fd, 0);
 }
 
-static int op_mkfile(const struct plan *plan, uint32_t i)
+/* Creates an empty file inside the root when nothing is there; a dangling symlink's target is created. */
+static int mkfile_in_root(const char *path, mode_t mode, int depth)
 {
-	const char *path = plan_str(plan, i, 0);
 	int fd = open_in_root(path, O_PATH, 0);
 	if (fd >= 0 || errno != ENOENT)
 		return fd < 0 ? -1 : close_keep_errno(fd, 0);
@@ -184,10 +270,20 @@ static int op_mkfile(const struct plan *plan, uint32_t i)
 	int parent = parent_in_root(path, &base);
 	if (parent < 0)
 		return -1;
-	fd = (int)RETRY(openat(parent, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
-			       (mode_t)plan->ops[i].num[0]));
+	fd = (int)RETRY(openat(parent, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode));
+	if (fd < 0 && errno == EEXIST && depth < MAX_SYMLINKS) {
+		char next[PATH_MAX];
+		int rc = follow_dangling(next, parent, base, path, (size_t)(base - 1 - path), "");
+		close(parent);
+		return rc < 0 ? -1 : mkfile_in_root(next, mode, depth + 1);
+	}
 	close_keep_errno(parent, 0);
 	return fd < 0 ? -1 : close_keep_errno(fd, 0);
+}
+
+static int op_mkfile(const struct plan *plan, uint32_t i)
+{
+	return mkfile_in_root(plan_str(plan, i, 0), (mode_t)plan->ops[i].num[0], 0);
 }
 
 static int op_bind(const struct plan *plan, uint32_t i)
@@ -225,8 +321,10 @@ static int op_mknod(const struct plan *plan, uint32_t i)
 	int parent = parent_in_root(plan_str(plan, i, 0), &base);
 	if (parent < 0)
 		return -1;
-	if (mknodat(parent, base, (mode_t)op->num[0], (dev_t)op->num[1]) < 0 && errno != EEXIST)
-		return close_keep_errno(parent, -1);
+	if (mknodat(parent, base, (mode_t)op->num[0], (dev_t)op->num[1]) < 0) {
+		/* Something is already there (a node of the image, or a bind): leave it as it is. */
+		return close_keep_errno(parent, errno == EEXIST ? 0 : -1);
+	}
 	int rc = fchownat(parent, base, (uid_t)op->num[2], (gid_t)op->num[3], AT_SYMLINK_NOFOLLOW);
 	return close_keep_errno(parent, rc);
 }

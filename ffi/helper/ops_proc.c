@@ -118,10 +118,24 @@ static int op_ifup(const struct plan *plan, uint32_t i)
 	return rc;
 }
 
-/* Runs a hook command to completion; a non-zero status fails the op. */
+/* Tries each candidate path in order, as execvp does with $PATH; returns only on failure. */
+static int exec_first(char *const *candidates, char *const *argv, char *const *envp)
+{
+	int denied = 0;
+	for (; *candidates != NULL; candidates++) {
+		execve(*candidates, argv, envp);
+		if (errno == EACCES)
+			denied = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return -1;
+	}
+	errno = denied ? EACCES : ENOENT;
+	return -1;
+}
+
+/* Runs a hook command to completion; a non-zero status fails the op. Its output goes to stderr. */
 static int op_run(const struct plan *plan, uint32_t i)
 {
-	const char *path = plan_str(plan, i, 0);
 	const char *dir = plan_str(plan, i, 3);
 	long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
@@ -129,8 +143,9 @@ static int op_run(const struct plan *plan, uint32_t i)
 	if (pid == 0) {
 		if (dir[0] != 0 && chdir(dir) < 0)
 			_exit(126);
-		execve(path, plan_list(plan, i, 1), plan_list(plan, i, 2));
-		_exit(127);
+		dup2(2, 1);
+		exec_first(plan_list(plan, i, 0), plan_list(plan, i, 1), plan_list(plan, i, 2));
+		_exit(errno == ENOENT ? 127 : 126);
 	}
 	int status = 0;
 	if (RETRY(wait4((pid_t)pid, &status, 0, NULL)) < 0)
@@ -255,20 +270,9 @@ static int op_chdir(const struct plan *plan, uint32_t i)
 	return 0;
 }
 
-/* Tries each candidate path in order, as execvp does with $PATH. */
 static int op_exec(const struct plan *plan, uint32_t i)
 {
-	char *const *candidates = plan_list(plan, i, 0);
-	int denied = 0;
-	for (; *candidates != NULL; candidates++) {
-		execve(*candidates, plan_list(plan, i, 1), plan_list(plan, i, 2));
-		if (errno == EACCES)
-			denied = 1;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return -1;
-	}
-	errno = denied ? EACCES : ENOENT;
-	return -1;
+	return exec_first(plan_list(plan, i, 0), plan_list(plan, i, 1), plan_list(plan, i, 2));
 }
 
 /* Moves the calling task into a cgroup by writing to one of its files (v1 `tasks`: "0" means "me"). */

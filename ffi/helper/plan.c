@@ -112,9 +112,10 @@ int plan_decode(struct plan *plan, const void *message, uint32_t size, int fd_li
 		/* Joins happen before the clone and the other ops after it,
 		 * but for cgroup entries, which may be made on either side. */
 		uint32_t code = plan->ops[i].code;
-		if (code == OP_CLONE)
-			clones++;
-		else if (code != OP_CGROUP_ENTER && (code == OP_SETNS) != (clones == 0))
+		if (code == OP_CLONE) {
+			if (++clones > 1)
+				return -1;
+		} else if (code != OP_CGROUP_ENTER && (code == OP_SETNS) != (clones == 0))
 			return -1;
 	}
 	if (clones != 1 || plan->ops[plan->op_count - 1].code != OP_EXEC) {

@@ -23,7 +23,7 @@
 #define PLAN_VERSION 1
 #define PLAN_MAX_BYTES (1 << 20)
 #define PLAN_MAX_OPS 4096
-#define PLAN_MAX_POINTERS 16384
+#define PLAN_MAX_POINTERS 65536
 #define PLAN_HEADER_SIZE 16
 #define PLAN_OP_SIZE 72
 
@@ -56,7 +56,7 @@
 	X(HOSTNAME, 16, S, N, N, N)        \
 	X(IFUP, 17, S, N, N, N)            \
 	X(RLIMIT, 18, N, N, N, N)          \
-	X(RUN, 19, S, L, L, S)             \
+	X(RUN, 19, L, L, L, S)             \
 	X(CONSOLE, 20, S, S, N, N)         \
 	X(SYNC, 21, N, N, N, N)            \
 	X(BOUNDING, 22, N, N, N, N)        \

@@ -19,6 +19,7 @@ import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts"
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
 import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../plan/build.ts";
+import { DEFAULT_PATH } from "../plan/exec.ts";
 import type { SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
 import { launch } from "../process/launch.ts";
@@ -34,7 +35,7 @@ import type { ExecUser } from "../user/lookup.ts";
 import { closeNamespaces, NAMESPACE_FILES, openNamespaces } from "./namespaces.ts";
 import { SIGNALS } from "../../ffi/constants.ts";
 
-const DEFAULT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+const DEFAULT_ENV = [`PATH=${DEFAULT_PATH}`];
 
 /** A container as the start functions see it. */
 export interface StartTarget {

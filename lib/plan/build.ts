@@ -9,6 +9,7 @@ import type { Config, NamespaceType } from "../config/mod.ts";
 import { capabilityNumber, MS } from "../config/mod.ts";
 import { CLONE } from "../../ffi/constants.ts";
 import type { ExecUser } from "../user/lookup.ts";
+import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
 import {
   cleanPath,
@@ -97,8 +98,6 @@ const JOIN_ORDER: readonly NamespaceType[] = [
   "NEWNS",
 ];
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 function hasNamespace(config: Config, type: NamespaceType): boolean {
   return config.namespaces.some((ns) => ns.type === type);
 }
@@ -112,21 +111,6 @@ export function cloneFlags(config: Config): number {
   return config.namespaces
     .filter((ns) => ns.path === "")
     .reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
-}
-
-function envValue(env: readonly string[], name: string): string | undefined {
-  // The last definition wins, as the seed's TestExecInEnvironment expects.
-  const prefix = `${name}=`;
-  return env.findLast((entry) => entry.startsWith(prefix))?.slice(prefix.length);
-}
-
-/** The paths execve tries, in order, as execvp does with $PATH. */
-export function execCandidates(file: string, env: readonly string[]): string[] {
-  if (file.includes("/")) return [file];
-  const path = envValue(env, "PATH") ?? DEFAULT_PATH;
-  return path.split(":").filter((dir) => dir !== "").map((dir) =>
-    `${dir.replace(/\/+$/, "")}/${file}`
-  );
 }
 
 /** The environment with duplicates resolved (last wins) and HOME filled in from passwd. */
@@ -282,4 +266,4 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   return ops;
 }
 
-export { cleanPath };
+export { cleanPath, execCandidates };

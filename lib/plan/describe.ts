@@ -85,7 +85,7 @@ function describeOp(op: PlanOp): { name: string; detail: string } {
     case "RLIMIT":
       return { name: "setrlimit", detail: `resource=${op.resource}` };
     case "RUN":
-      return { name: "run hook", detail: quote(op.path) };
+      return { name: "run hook", detail: quote(op.args[0] ?? "") };
     case "CONSOLE":
       return { name: "create console", detail: quote(op.ptmx) };
     case "SYNC":

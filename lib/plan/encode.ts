@@ -13,6 +13,9 @@ export const PLAN_VERSION = 1;
 export const PLAN_HEADER_SIZE = 16;
 export const PLAN_OP_SIZE = 72;
 export const PLAN_MAX_BYTES = 1 << 20;
+export const PLAN_MAX_OPS = 4096;
+/** Room for the strings of every list slot, one terminator per list included. */
+export const PLAN_MAX_POINTERS = 65536;
 
 /** Op flags, as in plan.h. */
 export const PF = {
@@ -48,7 +51,7 @@ export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: str
   HOSTNAME: { code: 16, slots: "SNNN" },
   IFUP: { code: 17, slots: "SNNN" },
   RLIMIT: { code: 18, slots: "NNNN" },
-  RUN: { code: 19, slots: "SLLS" },
+  RUN: { code: 19, slots: "LLLS" },
   CONSOLE: { code: 20, slots: "SSNN" },
   SYNC: { code: 21, slots: "NNNN" },
   BOUNDING: { code: 22, slots: "NNNN" },
@@ -147,8 +150,8 @@ function toRecord(op: PlanOp): OpRecord {
     case "RUN":
       return {
         flags: 0,
-        num: [0, op.args.length, op.env.length],
-        slots: [s(op.path), l(op.args), l(op.env), s(op.dir)],
+        num: [op.candidates.length, op.args.length, op.env.length],
+        slots: [l(op.candidates), l(op.args), l(op.env), s(op.dir)],
       };
     case "CONSOLE":
       return {
@@ -246,16 +249,28 @@ function slotBytes(slot: Slot): { bytes: Uint8Array; length: number; align: numb
 
 /** Encodes a plan into one message for the helper. */
 export function encodePlan(ops: readonly PlanOp[]): Uint8Array<ArrayBuffer> {
+  if (ops.length > PLAN_MAX_OPS) {
+    throw new RangeError(
+      `The init plan has ${ops.length} operations, above the limit of ${PLAN_MAX_OPS}`,
+    );
+  }
   const blob = new Blob();
+  let pointers = 0;
   const records = ops.map((op) => {
     const record = toRecord(op);
     const refs = record.slots.map((slot) => {
       if (slot === undefined) return [0, 0] as const;
+      if (slot.kind === "L") pointers += slot.value.length + 1;
       const { bytes, length, align } = slotBytes(slot);
       return [blob.add(bytes, align), length] as const;
     });
     return { code: OP_LAYOUT[op.op].code, record, refs };
   });
+  if (pointers > PLAN_MAX_POINTERS) {
+    throw new RangeError(
+      `The init plan's argument and environment lists hold ${pointers} strings, above the limit of ${PLAN_MAX_POINTERS}`,
+    );
+  }
   const size = PLAN_HEADER_SIZE + records.length * PLAN_OP_SIZE + blob.length;
   if (size > PLAN_MAX_BYTES) {
     throw new RangeError(`The init plan is ${size} bytes, above the limit of ${PLAN_MAX_BYTES}`);

@@ -8,6 +8,7 @@
 import type { Config, Device, Mount } from "../config/mod.ts";
 import { MS } from "../config/mod.ts";
 import { normalize } from "../_deps/path.ts";
+import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
 
 /** MOUNT_ATTR_* values of mount_setattr(2). */
@@ -50,11 +51,12 @@ function isKernelTree(mount: Mount): boolean {
 /** What kind of file a bind source is, looked up by the caller on the host. */
 export type SourceKind = "directory" | "file";
 
+/** Hooks run as the seed ran them: `path` is the program (looked up in PATH), `args` follow it. */
 function hookOps(commands: Mount["premount_cmds"]): PlanOp[] {
   return commands.map((command) => ({
     op: "RUN",
-    path: command.path,
-    args: command.args.length > 0 ? command.args : [command.path],
+    candidates: execCandidates(command.path, command.env),
+    args: [command.path, ...command.args],
     env: command.env,
     dir: command.dir,
   }));

@@ -167,10 +167,12 @@ export interface RlimitOp {
   hard: bigint;
 }
 
-/** Run a hook command to completion (pre/post mount commands). */
+/** Run a hook command to completion (pre/post mount commands); its output goes to stderr. */
 export interface RunOp {
   op: "RUN";
-  path: string;
+  /** Paths tried in order, as execvp does with $PATH. */
+  candidates: readonly string[];
+  /** argv, the program's name first. */
   args: readonly string[];
   env: readonly string[];
   dir: string;

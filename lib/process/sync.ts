@@ -17,6 +17,8 @@
  *
  * @module
  */
+import { Errno } from "../../ffi/_errno.ts";
+import { SystemError } from "../errors.ts";
 import { SeqpacketSocket } from "../sys/socket.ts";
 
 /** Record types, as in sync.h. */
@@ -59,14 +61,25 @@ export class SyncChannel {
     this.#socket.send(plan);
   }
 
-  /** Sends a record. */
-  send(type: number, arg = 0): void {
+  /** Sends a record; false when the other side is gone (its end of stream tells the rest). */
+  send(type: number, arg = 0): boolean {
     const record = new Uint8Array(SYNC_RECORD_SIZE);
     const view = new DataView(record.buffer);
     view.setUint32(0, type, true);
     view.setInt32(4, -1, true);
     view.setInt32(12, arg, true);
-    this.#socket.send(record);
+    try {
+      this.#socket.send(record);
+      return true;
+    } catch (error) {
+      if (
+        error instanceof SystemError &&
+        (error.errno === Errno.EPIPE || error.errno === Errno.ECONNRESET)
+      ) {
+        return false;
+      }
+      throw error;
+    }
   }
 
   /** Waits for the next record; null when the other side closed (exec succeeded or it died). */

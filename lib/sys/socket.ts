@@ -108,7 +108,9 @@ export class SeqpacketSocket {
       const n = Number(libc().recvmsg(this.#fd, header, MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
       if (n < 0) {
         const code = errno();
-        if (code === Errno.EINTR) continue;
+        // ECONNRESET says the peer closed with our messages unread; it is
+        // reported once, before the records the peer sent, so read on.
+        if (code === Errno.EINTR || code === Errno.ECONNRESET) continue;
         if (code === Errno.EAGAIN) return "again";
         throw new SystemError("recvmsg", code, { target: "sync socket" });
       }

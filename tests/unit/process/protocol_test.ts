@@ -10,6 +10,8 @@ import {
   PLAN_HEADER_SIZE,
   PLAN_MAGIC,
   PLAN_MAX_BYTES,
+  PLAN_MAX_OPS,
+  PLAN_MAX_POINTERS,
   PLAN_OP_SIZE,
   PLAN_VERSION,
 } from "../../../lib/plan/encode.ts";
@@ -60,6 +62,8 @@ Deno.test("plan.h and encode.ts agree on layout constants and op flags", async (
   assertEquals(plan.HEADER_SIZE, PLAN_HEADER_SIZE);
   assertEquals(plan.OP_SIZE, PLAN_OP_SIZE);
   assertEquals(plan.MAX_BYTES, PLAN_MAX_BYTES);
+  assertEquals(plan.MAX_OPS, PLAN_MAX_OPS);
+  assertEquals(plan.MAX_POINTERS, PLAN_MAX_POINTERS);
   assertEquals(await defines("plan.h", "PF_"), { ...PF });
 });
 
