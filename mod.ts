@@ -78,3 +78,4 @@ export { builtinRootfs } from "./lib/rootfs/builtin.ts";
 export { namespaceIds } from "./lib/sys/namespaces.ts";
 export type { NamespaceFile } from "./lib/sys/namespaces.ts";
 export { workingDirectory } from "./lib/sys/cwd.ts";
+export { signalNumber } from "./lib/sys/proc.ts";

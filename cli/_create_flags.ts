@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ConfigInput, MS } from "../mod.ts";
+import { type ConfigInput, MS, signalNumber } from "../mod.ts";
 import { type OptionSpecs, type OptionValues, UsageError } from "./_args.ts";
 
 /** The create flags this version supports. */
@@ -51,22 +51,13 @@ const NAMESPACE_FLAGS = {
 } as const;
 
 function signal(value: string): number {
-  const number = Number(value);
-  if (Number.isInteger(number) && number >= 0 && number <= 64) return number;
-  const names: Record<string, number> = {
-    SIGKILL: 9,
-    SIGTERM: 15,
-    SIGINT: 2,
-    SIGHUP: 1,
-    SIGQUIT: 3,
-  };
-  const named = names[
-    value.toUpperCase().startsWith("SIG") ? value.toUpperCase() : `SIG${value.toUpperCase()}`
-  ];
-  if (named === undefined) {
+  if (/^\d+$/.test(value) && Number(value) <= 64) return Number(value);
+  const upper = value.toUpperCase();
+  try {
+    return signalNumber((upper.startsWith("SIG") ? upper : `SIG${upper}`) as Deno.Signal);
+  } catch {
     throw new UsageError(`Invalid --parent-death-signal \`${value}\`: give a number or a name`);
   }
-  return named;
 }
 
 function bindMount(spec: string): Mounts[number] {

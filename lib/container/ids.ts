@@ -11,17 +11,17 @@ import { ContainerError } from "../errors.ts";
 const ID_PATTERN = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
 
 /**
- * Checks a container id: 1 to 1024 of `A-Z a-z 0-9 _ + . -`, not starting with a dot.
+ * Checks a container id: 1 to 255 of `A-Z a-z 0-9 _ + . -`, not starting with a dot.
  *
  * @throws {ContainerError} `InvalidIdFormat`
  */
 export function validateId(id: string): void {
-  if (typeof id !== "string" || id.length > 1024 || !ID_PATTERN.test(id)) {
+  if (typeof id !== "string" || id.length > 255 || !ID_PATTERN.test(id)) {
     const text = String(id);
     const shown = JSON.stringify(text.length > 64 ? text.slice(0, 64) + "..." : text);
     throw new ContainerError(
       "InvalidIdFormat",
-      `Invalid container id ${shown}: use 1 to 1024 of A-Z a-z 0-9 _ + . - not starting with a dot`,
+      `Invalid container id ${shown}: use 1 to 255 of A-Z a-z 0-9 _ + . - not starting with a dot`,
     );
   }
 }

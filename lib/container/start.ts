@@ -179,9 +179,11 @@ export async function startInit(
       parseProcCgroup(readTextFile("/proc/1/cgroup")),
       cgroup,
     );
-    // Read only when a parent directory already exists (other containers are about).
+    // A parent that already exists was made by the runtime if this container
+    // made it on an earlier start, or another container did (read only when needed).
     let shared: Set<string> | undefined;
-    const madeByRuntime = (path: string) => (shared ??= cgroupDirsOfOthers(target)).has(path);
+    const madeByRuntime = (path: string) =>
+      state.cgroup_created.includes(path) || (shared ??= cgroupDirsOfOthers(target)).has(path);
     const created: string[] = [];
     const makeCgroups = (some: CgroupDir[]) => {
       const made = createCgroups(some, { madeByRuntime }).created;

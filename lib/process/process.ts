@@ -6,7 +6,8 @@
  */
 import { Errno } from "../../ffi/_errno.ts";
 import { ContainerError, SystemError } from "../errors.ts";
-import { closePidfd, type ExitStatus, pidfdSignal, signalNumber, waitPidfd } from "../sys/proc.ts";
+import { type ExitStatus, pidfdSignal, signalNumber } from "../sys/proc.ts";
+import { type Reaped, track } from "./reaper.ts";
 import type { Console } from "./console.ts";
 
 export type { ExitStatus };
@@ -48,9 +49,9 @@ async function collect(stream: ReadableStream<Uint8Array> | null): Promise<Uint8
 export class ContainerProcess {
   #pid: number;
   #pidfd: number;
-  #status: Promise<ExitStatus> | undefined;
+  #reaped: Reaped;
+  #done: Promise<ExitStatus>;
   #exited = false;
-  #onExit: ProcessParts["onExit"];
   /** The process's stdin when it was started with `stdin: "piped"`. */
   readonly stdin: WritableStream<Uint8Array> | null;
   /** The process's stdout when it was started with `stdout: "piped"`. */
@@ -64,11 +65,22 @@ export class ContainerProcess {
   constructor(parts: ProcessParts) {
     this.#pid = parts.pid;
     this.#pidfd = parts.pidfd;
-    this.#onExit = parts.onExit;
     this.stdin = parts.stdin;
     this.stdout = parts.stdout;
     this.stderr = parts.stderr;
     this.console = parts.console;
+    // Reaped in the background whether or not anyone waits (see reaper.ts).
+    this.#reaped = track(parts.pidfd);
+    this.#done = this.#reaped.exited.then(async (status) => {
+      this.#exited = true;
+      try {
+        await parts.onExit?.(status);
+      } finally {
+        this.console?.close();
+      }
+      return status;
+    });
+    this.#done.catch(() => {}); // reported to whoever waits; not an unhandled rejection
   }
 
   /** The process's pid on the host. */
@@ -76,20 +88,15 @@ export class ContainerProcess {
     return this.#pid;
   }
 
-  /** Waits for the process to exit and reaps it; every call returns the same status. */
-  wait(): Promise<ExitStatus> {
-    this.#status ??= (async () => {
-      try {
-        const status = await waitPidfd(this.#pidfd);
-        this.#exited = true;
-        await this.#onExit?.(status);
-        return status;
-      } finally {
-        closePidfd(this.#pidfd);
-        this.console?.close();
-      }
-    })();
-    return this.#status;
+  /** Waits for the process to exit; every call returns the same status. */
+  async wait(): Promise<ExitStatus> {
+    // The reaper's signal listener does not keep the event loop alive; a waiter must.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    try {
+      return await this.#done;
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   /** Waits for exit and collects piped stdout and stderr. */
@@ -108,7 +115,8 @@ export class ContainerProcess {
    * @throws {ContainerError} `ContainerNotRunning` once the process has exited.
    */
   signal(signal: Deno.Signal | number): void {
-    if (this.#exited) {
+    // Once reaped, the pidfd is closed and its number may be reused: never touch it then.
+    if (this.#exited || this.#reaped.check()) {
       throw new ContainerError("ContainerNotRunning", `Process ${this.#pid} has exited`);
     }
     try {

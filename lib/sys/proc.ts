@@ -76,17 +76,24 @@ export function pidfdSignal(pidfd: number, signal: number): void {
   if (rc < 0) throw new SystemError("pidfd_send_signal", errno(), { target: `signal ${signal}` });
 }
 
-/** Reaps a child through its pidfd, waiting without blocking the event loop. */
-export async function waitPidfd(pidfd: number): Promise<ExitStatus> {
+/** Reaps a child through its pidfd if it has exited; null while it runs. */
+export function tryReapPidfd(pidfd: number): ExitStatus | null {
   const info = new Uint8Array(128);
   for (;;) {
     const rc = libc().waitid(P_PIDFD, pidfd, info, W.EXITED | W.NOHANG);
-    if (rc < 0) {
-      const code = errno();
-      if (code === Errno.EINTR) continue;
-      throw new SystemError("waitid", code, { target: `pidfd ${pidfd}` });
+    if (rc === 0) {
+      return new DataView(info.buffer).getInt32(16, true) !== 0 ? decodeSiginfo(info) : null; // si_pid
     }
-    if (new DataView(info.buffer).getInt32(16, true) !== 0) return decodeSiginfo(info); // si_pid set
+    const code = errno();
+    if (code !== Errno.EINTR) throw new SystemError("waitid", code, { target: `pidfd ${pidfd}` });
+  }
+}
+
+/** Reaps a child through its pidfd, waiting without blocking the event loop. */
+export async function waitPidfd(pidfd: number): Promise<ExitStatus> {
+  for (;;) {
+    const status = tryReapPidfd(pidfd);
+    if (status !== null) return status;
     await waitFor(pidfd, POLL.IN);
   }
 }
