@@ -5,7 +5,7 @@
  * @module
  */
 import { MS } from "./mount_flags.ts";
-import { configSchema } from "./schema.ts";
+import { parseShape } from "./parse.ts";
 import type { Config, Device, DeviceType, Mount } from "./types.ts";
 
 /** Freezes a value and everything in it, so a shared default cannot be edited in place. */
@@ -137,8 +137,8 @@ export interface DefaultConfigOptions {
  * ```
  */
 export function defaultConfig(options: DefaultConfigOptions = {}): Config {
-  // The schema copies every list, so the frozen defaults are never shared.
-  return configSchema.parse({
+  // Parsing copies every list, so the frozen defaults are never shared.
+  return parseShape({
     rootfs: options.rootfs ?? "",
     parent_death_signal: SIGKILL,
     capabilities: TEMPLATE_CAPABILITIES,

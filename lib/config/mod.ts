@@ -1,5 +1,5 @@
 /**
- * Container configuration: the zod schema, the semantic checks, the nsinit
+ * Container configuration: the shape checks, the semantic checks, the nsinit
  * template and the kernel constants configs name.
  *
  * A config is validated once, up front: {@link parseConfig} either returns a

@@ -9,34 +9,19 @@ import { ConfigError } from "../errors.ts";
 import { configSchema } from "./schema.ts";
 import type { Config } from "./types.ts";
 import { validateConfig, type ValidateOptions } from "./validate.ts";
-import { issueMessage, show, toConfigIssues } from "./_issues.ts";
+import { show } from "./_issues.ts";
 import { jsonErrorPosition } from "./_json.ts";
 
-/** The field names of the object schema behind an issue, read from zod's definition. */
-function shapeKeys(schema: unknown): string[] {
-  const shape = (schema as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
-  return shape ? Object.keys(shape) : [];
-}
-
-const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
-
-/** Checks the shape and fills in defaults; no semantic checks. */
-function parseShape(input: unknown): Config {
-  // The error map sees which object schema met an unknown key; remember its
-  // fields by the offending input so the key can be matched to a known one.
-  const fields = new WeakMap<object, string[]>();
-  const result = configSchema.safeParse(input, {
-    reportInput: true,
-    error: (issue) => {
-      if (issue.code === "unrecognized_keys" && isObject(issue.input)) {
-        fields.set(issue.input, shapeKeys(issue.inst));
-      }
-      return issueMessage(issue);
-    },
-  });
-  if (result.success) return result.data;
-  const known = (input: unknown) => (isObject(input) ? fields.get(input) : undefined) ?? [];
-  throw new ConfigError(toConfigIssues(result.error.issues, known), { cause: result.error });
+/**
+ * Checks the shape and fills in defaults; no semantic checks. The result is
+ * a fresh value that shares no object with the input.
+ *
+ * @throws {ConfigError} listing every shape issue.
+ */
+export function parseShape(input: unknown): Config {
+  const result = configSchema.parse(input);
+  if (result.ok) return result.value;
+  throw new ConfigError(result.issues);
 }
 
 /**

@@ -1,17 +1,21 @@
 /**
- * The zod schema of a container config. It checks the shape of each value
- * (types, enums, ranges) and fills in defaults; checks that relate fields
- * to one another live in `validate.ts`. Every object is strict, so a
- * misspelt key is an error rather than a silently ignored setting.
+ * The shape of a container config. It checks each value (types, enums,
+ * ranges) and fills in defaults; checks that relate fields to one another
+ * live in `validate.ts`. Every object is strict, so a misspelt key is an
+ * error rather than a silently ignored setting.
  *
  * What each field means is documented once, on the types in `types.ts`;
- * the end of this file proves the types and the schema agree.
+ * the end of this file proves the types and the shapes agree.
+ *
+ * Built on the in-house kit in `_shape.ts` rather than zod: this runs on
+ * every container start, where zod's import and schema building cost
+ * tens of milliseconds.
  *
  * @module
  */
-import { z } from "../_deps/zod.ts";
+import * as s from "./_shape.ts";
 import { rlimitNumber } from "./rlimits.ts";
-import { show } from "./_issues.ts";
+import { listOf, show } from "./_issues.ts";
 import type {
   Cgroup,
   CgroupInput,
@@ -38,21 +42,27 @@ import type {
 
 const UINT32_MAX = 2 ** 32 - 1;
 
-const text = () => z.string().default("");
-const flag = () => z.boolean().default(false);
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
-const count = () => int(0).default(0);
-const list = <T extends z.ZodType>(item: T) => z.array(item).default(() => []);
+// Shapes hold no state, so the common ones are built once and shared.
+const STRING = s.string();
+const TEXT = s.withDefault(STRING, "");
+const FLAG = s.withDefault(s.boolean(), false);
+const COUNT = s.withDefault(s.int(0), 0);
+const STRINGS = s.withDefault(s.array(STRING), []);
+
+/** An integer from `min` up, 0 when left out. */
+const intOrZero = (min: number, max?: number) => s.withDefault(s.int(min, max), 0);
+/** A list of `item`, empty when left out. */
+const list = <Out, In>(item: s.Shape<Out, In>) => s.withDefault(s.array(item), []);
 
 /** An id as the kernel stores it (uid_t, gid_t): 32 bits, and `(uid_t)-1` is reserved. */
-const id = () => int(0, UINT32_MAX - 1);
+const ID = s.int(0, UINT32_MAX - 1);
 
 /** A program run on the host around a mount (the seed's premount/postmount commands). */
-const commandSchema = z.strictObject({
-  path: z.string(),
-  args: list(z.string()),
-  env: list(z.string()),
-  dir: text(),
+const commandSchema = s.strictObject({
+  path: STRING,
+  args: STRINGS,
+  env: STRINGS,
+  dir: TEXT,
 });
 
 /** The filesystem kinds a mount may have. */
@@ -67,13 +77,13 @@ export const MOUNT_DEVICES = [
 ] as const;
 
 /** One mount inside the container. */
-const mountSchema = z.strictObject({
-  source: text(),
-  destination: z.string(),
-  device: z.enum(MOUNT_DEVICES),
-  flags: int(0, UINT32_MAX).default(0),
-  data: text(),
-  relabel: z.enum(["", "z", "Z"]).default(""),
+const mountSchema = s.strictObject({
+  source: TEXT,
+  destination: STRING,
+  device: s.oneOf(MOUNT_DEVICES),
+  flags: intOrZero(0, UINT32_MAX),
+  data: TEXT,
+  relabel: s.withDefault(s.oneOf(["", "z", "Z"]), ""),
   premount_cmds: list(commandSchema),
   postmount_cmds: list(commandSchema),
 });
@@ -89,25 +99,27 @@ const DEVICE_TYPE_CODES: Record<99 | 98 | 112 | 97, DeviceType> = {
   97: "a",
 };
 
+const DEVICE_TYPES = `${listOf(["c", "b", "p", "a"])} (or 99, 98, 112, 97)`;
+
 /** `c` char, `b` block, `p` fifo, `a` all (only in cgroup rules). */
-const deviceTypeSchema = z.union([
-  z.enum(["c", "b", "p", "a"]),
-  z.literal([99, 98, 112, 97]).transform((code) => DEVICE_TYPE_CODES[code]),
+const deviceTypeSchema = s.union([
+  s.oneOf(["c", "b", "p", "a"]),
+  s.transform(s.oneOf([99, 98, 112, 97]), (code) => DEVICE_TYPE_CODES[code]),
 ], {
-  error: (issue) =>
-    `Must be one of \`c\`, \`b\`, \`p\` or \`a\` (or 99, 98, 112, 97), got ${show(issue.input)}`,
+  expected: `one of ${DEVICE_TYPES}`,
+  message: (value) => `Must be one of ${DEVICE_TYPES}, got ${show(value)}`,
 });
 
 /** A device node to create, or a device cgroup rule. */
-const deviceSchema = z.strictObject({
+const deviceSchema = s.strictObject({
   type: deviceTypeSchema,
-  path: text(),
-  major: int(-1),
-  minor: int(-1),
-  permissions: text(),
-  file_mode: count(),
-  uid: id().default(0),
-  gid: id().default(0),
+  path: TEXT,
+  major: s.int(-1),
+  minor: s.int(-1),
+  permissions: TEXT,
+  file_mode: COUNT,
+  uid: s.withDefault(ID, 0),
+  gid: s.withDefault(ID, 0),
 });
 
 /** The namespace kinds, named as the seed named them (CLONE_ without the prefix). */
@@ -121,73 +133,73 @@ export const NAMESPACE_TYPES = [
 ] as const;
 
 /** A namespace to create, or with a path, to join. */
-const namespaceSchema = z.strictObject({
-  type: z.enum(NAMESPACE_TYPES),
-  path: text(),
+const namespaceSchema = s.strictObject({
+  type: s.oneOf(NAMESPACE_TYPES),
+  path: TEXT,
 });
 
 /** A network interface set up in the container's network namespace. */
-const networkSchema = z.strictObject({
-  type: z.enum(["loopback", "veth"]),
-  name: text(),
-  bridge: text(),
-  mac_address: text(),
-  address: text(),
-  gateway: text(),
-  ipv6_address: text(),
-  ipv6_gateway: text(),
-  mtu: count(),
-  txqueuelen: count(),
-  host_interface_name: text(),
-  hairpin_mode: flag(),
+const networkSchema = s.strictObject({
+  type: s.oneOf(["loopback", "veth"]),
+  name: TEXT,
+  bridge: TEXT,
+  mac_address: TEXT,
+  address: TEXT,
+  gateway: TEXT,
+  ipv6_address: TEXT,
+  ipv6_gateway: TEXT,
+  mtu: COUNT,
+  txqueuelen: COUNT,
+  host_interface_name: TEXT,
+  hairpin_mode: FLAG,
 });
 
 /** A route added in the container's network namespace. */
-const routeSchema = z.strictObject({
-  destination: text(),
-  source: text(),
-  gateway: text(),
-  interface_name: text(),
+const routeSchema = s.strictObject({
+  destination: TEXT,
+  source: TEXT,
+  gateway: TEXT,
+  interface_name: TEXT,
 });
 
 /** A net_prio priority for one interface. */
-const ifPrioSchema = z.strictObject({
-  interface: z.string(),
-  priority: int(0),
+const ifPrioSchema = s.strictObject({
+  interface: STRING,
+  priority: s.int(0),
 });
 
 /**
  * Cgroup placement and limits. Zero (or empty) means "leave the kernel's
  * value"; -1 in the memory fields means unlimited.
  */
-const cgroupSchema = z.strictObject({
-  name: text(),
-  parent: text(),
-  allow_all_devices: flag(),
+const cgroupSchema = s.strictObject({
+  name: TEXT,
+  parent: TEXT,
+  allow_all_devices: FLAG,
   allowed_devices: list(deviceSchema),
   denied_devices: list(deviceSchema),
-  memory: int(-1).default(0),
-  memory_reservation: int(-1).default(0),
-  memory_swap: int(-1).default(0),
-  cpu_shares: count(),
-  cpu_quota: int(-1).default(0),
-  cpu_period: count(),
+  memory: intOrZero(-1),
+  memory_reservation: intOrZero(-1),
+  memory_swap: intOrZero(-1),
+  cpu_shares: COUNT,
+  cpu_quota: intOrZero(-1),
+  cpu_period: COUNT,
   // The seed tagged its two realtime fields `cpu_quota` and `cpu_period`,
   // the same JSON keys as the CFS fields, so under encoding/json's rule
   // none of the four reached JSON. They get keys of their own here.
-  cpu_rt_runtime: int(-1).default(0),
-  cpu_rt_period: count(),
-  cpuset_cpus: text(),
-  cpuset_mems: text(),
-  blkio_throttle_read_bps_device: text(),
-  blkio_throttle_write_bps_device: text(),
-  blkio_throttle_read_iops_device: text(),
-  blkio_throttle_write_iops_device: text(),
-  blkio_weight: count(),
-  blkio_weight_device: text(),
-  freezer: z.enum(["", "FROZEN", "THAWED"]).default(""),
-  slice: text(),
-  oom_kill_disable: flag(),
+  cpu_rt_runtime: intOrZero(-1),
+  cpu_rt_period: COUNT,
+  cpuset_cpus: TEXT,
+  cpuset_mems: TEXT,
+  blkio_throttle_read_bps_device: TEXT,
+  blkio_throttle_write_bps_device: TEXT,
+  blkio_throttle_read_iops_device: TEXT,
+  blkio_throttle_write_iops_device: TEXT,
+  blkio_weight: COUNT,
+  blkio_weight_device: TEXT,
+  freezer: s.withDefault(s.oneOf(["", "FROZEN", "THAWED"]), ""),
+  slice: TEXT,
+  oom_kill_disable: FLAG,
   net_prio_ifpriomap: list(ifPrioSchema),
 });
 
@@ -197,33 +209,40 @@ const cgroupSchema = z.strictObject({
  */
 const RLIM_INFINITY_AS_JSON = 2 ** 64;
 
-const rlimitValueSchema = z.union([z.number(), z.literal("unlimited")], {
-  error: (issue) =>
-    `Expected a non-negative integer, -1 or \`unlimited\`, got ${show(issue.input)}`,
-}).transform((value, ctx): number => {
-  if (value === "unlimited" || value === -1 || value === RLIM_INFINITY_AS_JSON) return -1;
-  if (Number.isSafeInteger(value) && value >= 0) return value;
-  ctx.addIssue({
-    code: "custom",
-    input: value,
-    message: `Expected a non-negative integer, -1 or \`unlimited\`, got ${show(value)}`,
-  });
-  return z.NEVER;
-});
+const RLIMIT_VALUE = "a non-negative integer, -1 or `unlimited`";
 
-const rlimitTypeSchema = z.union([int(0), z.string()], {
-  error: (issue) => `Expected an \`RLIMIT_*\` number or name, got ${show(issue.input)}`,
-}).transform((value, ctx): number => {
-  if (typeof value === "number") return value;
-  const number = rlimitNumber(value);
-  if (number !== undefined) return number;
-  ctx.addIssue({
-    code: "custom",
-    input: value,
-    message: `Unknown resource limit ${show(value)}: expected a name such as \`RLIMIT_NOFILE\``,
-  });
-  return z.NEVER;
-});
+const isUnlimited = (value: number | "unlimited") =>
+  value === "unlimited" || value === -1 || value === RLIM_INFINITY_AS_JSON;
+
+const rlimitValueSchema = s.transform(
+  s.refine(
+    s.union([s.number(), s.oneOf(["unlimited"])], {
+      expected: RLIMIT_VALUE,
+      message: (value) => `Expected ${RLIMIT_VALUE}, got ${show(value)}`,
+    }),
+    (value) =>
+      isUnlimited(value) || (Number.isSafeInteger(value) && (value as number) >= 0)
+        ? undefined
+        : `Expected ${RLIMIT_VALUE}, got ${show(value)}`,
+  ),
+  (value): number => isUnlimited(value) ? -1 : value as number,
+);
+
+const RLIMIT_TYPE = "an `RLIMIT_*` number or name";
+
+const rlimitTypeSchema = s.transform(
+  s.refine(
+    s.union([s.int(0), STRING], {
+      expected: RLIMIT_TYPE,
+      message: (value) => `Expected ${RLIMIT_TYPE}, got ${show(value)}`,
+    }),
+    (value) =>
+      typeof value === "string" && rlimitNumber(value) === undefined
+        ? `Unknown resource limit ${show(value)}: expected a name such as \`RLIMIT_NOFILE\``
+        : undefined,
+  ),
+  (value): number => typeof value === "number" ? value : rlimitNumber(value)!,
+);
 
 /**
  * A resource limit. `type` is the `RLIMIT_*` number (a name such as
@@ -231,76 +250,77 @@ const rlimitTypeSchema = z.union([int(0), z.string()], {
  * are non-negative integers, with -1 meaning RLIM_INFINITY in the output
  * (`"unlimited"`, -1 and the seed's uint64 max are accepted on input).
  */
-const rlimitSchema = z.strictObject({
+const rlimitSchema = s.strictObject({
   type: rlimitTypeSchema,
   hard: rlimitValueSchema,
   soft: rlimitValueSchema,
 });
 
 /** One range of a user namespace's id map. */
-const idMapSchema = z.strictObject({
-  container_id: id(),
-  host_id: id(),
-  size: int(1, UINT32_MAX),
+const idMapSchema = s.strictObject({
+  container_id: ID,
+  host_id: ID,
+  size: s.int(1, UINT32_MAX),
 });
 
 /** A whole container config. Only `rootfs` is required. */
-export const configSchema = z.strictObject({
-  rootfs: z.string(),
-  no_pivot_root: flag(),
-  pivot_dir: text(),
-  readonlyfs: flag(),
-  privatefs: flag(),
-  parent_death_signal: int(0, 64).default(0),
+export const configSchema = s.strictObject({
+  rootfs: STRING,
+  no_pivot_root: FLAG,
+  pivot_dir: TEXT,
+  readonlyfs: FLAG,
+  privatefs: FLAG,
+  parent_death_signal: intOrZero(0, 64),
   mounts: list(mountSchema),
   devices: list(deviceSchema),
-  mount_label: text(),
-  hostname: text(),
+  mount_label: TEXT,
+  hostname: TEXT,
   namespaces: list(namespaceSchema),
-  capabilities: list(z.string()),
+  capabilities: STRINGS,
   networks: list(networkSchema),
   routes: list(routeSchema),
-  cgroups: cgroupSchema.prefault({}),
-  apparmor_profile: text(),
-  process_label: text(),
+  // An absent `cgroups` is parsed as `{}`, so its own defaults fill in.
+  cgroups: s.withDefault(cgroupSchema, {}),
+  apparmor_profile: TEXT,
+  process_label: TEXT,
   rlimits: list(rlimitSchema),
-  additional_groups: list(id()),
+  additional_groups: list(ID),
   uid_mappings: list(idMapSchema),
   gid_mappings: list(idMapSchema),
-  mask_paths: list(z.string()),
-  readonly_paths: list(z.string()),
-  system_properties: z.record(z.string(), z.string()).default(() => ({})),
+  mask_paths: STRINGS,
+  readonly_paths: STRINGS,
+  system_properties: s.withDefault(s.record(STRING), {}),
 });
 
-// The documented types in types.ts must be exactly what the schema parses
-// and accepts: same keys, same optionality, assignable both ways. A `false`
-// below means a type and its schema drifted apart.
+// The documented types in types.ts must be exactly what the shapes parse
+// and accept: same keys, same optionality, assignable both ways. A `false`
+// below means a type and its shape drifted apart.
 type Same<A, B> = [A, keyof A] extends [B, keyof B]
   ? [B, keyof B] extends [A, keyof A] ? true : false
   : false;
 type AllTrue<T extends true[]> = T;
 
 type _TypesMatchSchema = AllTrue<[
-  Same<Config, z.output<typeof configSchema>>,
-  Same<ConfigInput, z.input<typeof configSchema>>,
-  Same<Mount, z.output<typeof mountSchema>>,
-  Same<MountInput, z.input<typeof mountSchema>>,
-  Same<Command, z.output<typeof commandSchema>>,
-  Same<CommandInput, z.input<typeof commandSchema>>,
-  Same<Device, z.output<typeof deviceSchema>>,
-  Same<DeviceInput, z.input<typeof deviceSchema>>,
-  Same<Namespace, z.output<typeof namespaceSchema>>,
-  Same<NamespaceInput, z.input<typeof namespaceSchema>>,
-  Same<Network, z.output<typeof networkSchema>>,
-  Same<NetworkInput, z.input<typeof networkSchema>>,
-  Same<Route, z.output<typeof routeSchema>>,
-  Same<RouteInput, z.input<typeof routeSchema>>,
-  Same<Cgroup, z.output<typeof cgroupSchema>>,
-  Same<CgroupInput, z.input<typeof cgroupSchema>>,
-  Same<IfPriority, z.output<typeof ifPrioSchema>>,
-  Same<IfPriority, z.input<typeof ifPrioSchema>>,
-  Same<Rlimit, z.output<typeof rlimitSchema>>,
-  Same<RlimitInput, z.input<typeof rlimitSchema>>,
-  Same<IdMap, z.output<typeof idMapSchema>>,
-  Same<IdMap, z.input<typeof idMapSchema>>,
+  Same<Config, s.Infer<typeof configSchema>>,
+  Same<ConfigInput, s.Input<typeof configSchema>>,
+  Same<Mount, s.Infer<typeof mountSchema>>,
+  Same<MountInput, s.Input<typeof mountSchema>>,
+  Same<Command, s.Infer<typeof commandSchema>>,
+  Same<CommandInput, s.Input<typeof commandSchema>>,
+  Same<Device, s.Infer<typeof deviceSchema>>,
+  Same<DeviceInput, s.Input<typeof deviceSchema>>,
+  Same<Namespace, s.Infer<typeof namespaceSchema>>,
+  Same<NamespaceInput, s.Input<typeof namespaceSchema>>,
+  Same<Network, s.Infer<typeof networkSchema>>,
+  Same<NetworkInput, s.Input<typeof networkSchema>>,
+  Same<Route, s.Infer<typeof routeSchema>>,
+  Same<RouteInput, s.Input<typeof routeSchema>>,
+  Same<Cgroup, s.Infer<typeof cgroupSchema>>,
+  Same<CgroupInput, s.Input<typeof cgroupSchema>>,
+  Same<IfPriority, s.Infer<typeof ifPrioSchema>>,
+  Same<IfPriority, s.Input<typeof ifPrioSchema>>,
+  Same<Rlimit, s.Infer<typeof rlimitSchema>>,
+  Same<RlimitInput, s.Input<typeof rlimitSchema>>,
+  Same<IdMap, s.Infer<typeof idMapSchema>>,
+  Same<IdMap, s.Input<typeof idMapSchema>>,
 ]>;

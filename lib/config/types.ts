@@ -1,7 +1,7 @@
 /**
  * The TypeScript types of a config. They are written out so each field is
  * documented, and `schema.ts` checks at compile time that every one of them
- * equals what the zod schema parses (output types) or accepts (input
+ * equals what the shapes there parse (output types) or accept (input
  * types), so the two cannot drift.
  *
  * The output types (`Config`, `Mount`, ...) have every default filled in;
