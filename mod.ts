@@ -79,3 +79,6 @@ export { namespaceIds } from "./lib/sys/namespaces.ts";
 export type { NamespaceFile } from "./lib/sys/namespaces.ts";
 export { workingDirectory } from "./lib/sys/cwd.ts";
 export { signalNumber } from "./lib/sys/proc.ts";
+export { makeRaw } from "./lib/sys/terminal.ts";
+export type { RawTerminal } from "./lib/sys/terminal.ts";
+export { refuseInspectorSignal } from "./lib/sys/inspector_signal.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ContainerError, DEFAULT_ROOT, SystemError } from "../mod.ts";
+import { ContainerError, DEFAULT_ROOT, refuseInspectorSignal, SystemError } from "../mod.ts";
 import { optionHelp, type OptionSpecs, parseOptions, splitOptions, UsageError } from "./_args.ts";
 import type { Command, GlobalContext } from "./commands/_context.ts";
 import { config } from "./commands/config.ts";
@@ -78,6 +78,8 @@ function exitCodeOf(error: unknown): number {
 
 /** Runs nsinit with the given arguments; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
+  // nsinit runs as root: a SIGUSR1 must never open Deno's inspector.
+  refuseInspectorSignal();
   let debug = false;
   try {
     const { options, rest } = splitOptions(args, GLOBAL_OPTIONS);

@@ -78,6 +78,8 @@ const symbols = {
   isatty: { parameters: ["i32"], result: "i32" }, // int fd
   tcgetattr: { parameters: ["i32", "buffer"], result: "i32" }, // int fd, struct termios *
   tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" }, // int fd, int when, const struct termios *
+  cfmakeraw: { parameters: ["buffer"], result: "void" }, // struct termios *
+  signal: { parameters: ["i32", "pointer"], result: "pointer" }, // int sig, sighandler_t handler
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded libc symbols. */

@@ -10,7 +10,7 @@ import { optionHelp, type OptionSpecs, parseOptions, splitOptions, UsageError } 
 import { CREATE_FLAGS } from "../_create_flags.ts";
 import { configFromOptions } from "./_config_source.ts";
 import type { Command, GlobalContext } from "./_context.ts";
-import { runAttached } from "../_attach.ts";
+import { hostConsoleSize, runAttached, SignalForwarder } from "../_attach.ts";
 
 const OPTIONS: OptionSpecs = {
   tty: { type: "boolean", short: "t", help: "give the command a terminal" },
@@ -65,8 +65,11 @@ export const exec: Command = {
     // Whoever starts the first process owns the container and destroys it after.
     const owner = container.status() !== "running";
     const hostname = container.config.hostname || "nsinit";
+    const terminal = values.tty === true;
+    const signals = new SignalForwarder(terminal);
     let process: ContainerProcess;
     try {
+      const consoleSize = terminal ? hostConsoleSize() : undefined;
       process = await container.start({
         args: rest,
         env: [
@@ -76,13 +79,15 @@ export const exec: Command = {
         ],
         ...(typeof values.user === "string" ? { user: values.user } : {}),
         ...(typeof values.cwd === "string" ? { cwd: values.cwd } : {}),
-        terminal: values.tty === true,
+        terminal,
+        ...(consoleSize ? { consoleSize } : {}),
       });
     } catch (error) {
+      signals.close();
       if (owner) await container.destroy().catch(() => {});
       throw error;
     }
-    const status = await runAttached(process);
+    const status = await runAttached(process, signals);
     if (owner) await container.destroy();
     return status.code;
   },

@@ -196,6 +196,10 @@ static int op_console(const struct plan *plan, uint32_t i)
 	}
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
 		goto fail_master;
+	/* The size the parent's terminal has, so the program sees it from its first instruction. */
+	struct winsize size = {.ws_row = (unsigned short)op->num[2], .ws_col = (unsigned short)op->num[3]};
+	if ((size.ws_row != 0 || size.ws_col != 0) && ioctl(master, TIOCSWINSZ, &size) < 0)
+		goto fail_master;
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		goto fail_master;

@@ -73,6 +73,7 @@ function planProcess(options: ProcessOptions): PlanProcess {
     env: options.env ?? DEFAULT_ENV,
     cwd: options.cwd ?? "/",
     terminal: options.terminal ?? false,
+    ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
     ...(options.capabilities ? { capabilities: options.capabilities } : {}),
   };
 }

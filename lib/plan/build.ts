@@ -27,6 +27,8 @@ export interface PlanProcess {
   env: readonly string[];
   cwd: string;
   terminal: boolean;
+  /** The terminal's initial size, when `terminal` is set. */
+  consoleSize?: { columns: number; rows: number };
   /** Capability names that replace the config's for this process. */
   capabilities?: readonly string[];
 }
@@ -167,7 +169,7 @@ function processOps(
  * A terminal made in the container's own devpts, owned by the process's user;
  * with a new mount namespace it is also bound over /dev/console.
  */
-function consoleOp(user: ExecUser, bindConsole: boolean): PlanOp {
+function consoleOp(process: PlanProcess, user: ExecUser, bindConsole: boolean): PlanOp {
   return {
     op: "CONSOLE",
     ptmx: "/dev/pts/ptmx",
@@ -175,6 +177,8 @@ function consoleOp(user: ExecUser, bindConsole: boolean): PlanOp {
     bindConsole,
     uid: user.uid,
     gid: user.gid,
+    rows: process.consoleSize?.rows ?? 0,
+    columns: process.consoleSize?.columns ?? 0,
   };
 }
 
@@ -197,7 +201,7 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     ops.push(...mountOps(mount, input.bindSources.get(index)))
   );
   ops.push(...deviceOps(config.devices), ...devSymlinkOps());
-  if (process.terminal) ops.push(consoleOp(user, true));
+  if (process.terminal) ops.push(consoleOp(process, user, true));
   ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
   ops.push(...deferredCgroupOps(input.cgroups), { op: "PIVOT", noPivot: config.no_pivot_root });
   if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
@@ -236,7 +240,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
     ops.push(...rootfsOps(input));
   } else {
     ops.push(...deferredCgroupOps(input.cgroups));
-    if (process.terminal) ops.push(consoleOp(user, false));
+    if (process.terminal) ops.push(consoleOp(process, user, false));
   }
   if (config.hostname !== "") ops.push({ op: "HOSTNAME", hostname: config.hostname });
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
@@ -261,7 +265,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
     });
   }
   ops.push({ op: "CLONE", flags: CLONE.PARENT, cgroup: input.cgroups.cloneInto });
-  if (process.terminal) ops.push(consoleOp(user, false));
+  if (process.terminal) ops.push(consoleOp(process, user, false));
   ops.push(...processOps(config, process, user, 0));
   return ops;
 }

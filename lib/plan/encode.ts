@@ -156,7 +156,7 @@ function toRecord(op: PlanOp): OpRecord {
     case "CONSOLE":
       return {
         flags: flagBits([[op.bindConsole, PF.BIND_CONSOLE]]),
-        num: [op.uid, op.gid],
+        num: [op.uid, op.gid, op.rows, op.columns],
         slots: [s(op.ptmx), s(op.console)],
       };
     case "SYNC":

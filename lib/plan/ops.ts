@@ -186,6 +186,9 @@ export interface ConsoleOp {
   bindConsole: boolean;
   uid: number;
   gid: number;
+  /** The initial window size (0 x 0 leaves it unset). */
+  rows: number;
+  columns: number;
 }
 
 /** Report reaching this point and wait for the parent's go-ahead. */

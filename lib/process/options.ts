@@ -21,6 +21,8 @@ export interface ProcessOptions {
   capabilities?: string[];
   /** Give the process a new terminal inside the container; read it through `process.console`. */
   terminal?: boolean;
+  /** The terminal's size from the start (with `terminal`); resize later with `process.console.resize()`. */
+  consoleSize?: { columns: number; rows: number };
   /** Standard input (default "inherit"); ignored with `terminal`. */
   stdin?: Stdio;
   /** Standard output (default "inherit"); ignored with `terminal`. */

@@ -405,6 +405,8 @@ Deno.test("buildInitPlan() with a terminal and no NEWNS creates the console with
     bindConsole: false,
     uid: 1000,
     gid: 100,
+    rows: 0,
+    columns: 0,
   });
   assert(indexOf(plan, (op) => op.op === "CONSOLE") < indexOf(plan, (op) => op.op === "IDENTITY"));
   assertInvariants(plan, { init: true });
@@ -424,6 +426,8 @@ Deno.test("buildInitPlan() with a terminal and NEWNS binds the console after dev
     bindConsole: true,
     uid: 1000,
     gid: 5,
+    rows: 0,
+    columns: 0,
   });
   const at = plan.indexOf(console);
   const devpts = indexOf(plan, (op) => op.op === "MOUNT" && op.fstype === "devpts");
@@ -774,6 +778,8 @@ Deno.test("buildJoinPlan() joins every namespace of the init through its pidfd",
       bindConsole: false,
       uid: 0,
       gid: 0,
+      rows: 0,
+      columns: 0,
     },
   ]);
   for (

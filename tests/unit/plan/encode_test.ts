@@ -175,6 +175,8 @@ const SAMPLES: { [N in OpName]: Extract<PlanOp, { op: N }> } = {
     bindConsole: true,
     uid: 0,
     gid: 5,
+    rows: 0,
+    columns: 0,
   },
   SYNC: { op: "SYNC", tag: 1 },
   BOUNDING: { op: "BOUNDING", keep: 0xa80425fbn },
