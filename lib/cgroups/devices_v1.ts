@@ -4,7 +4,10 @@
  *
  * @module
  */
-import { writeFile } from "../sys/fs.ts";
+import { O } from "../../ffi/constants.ts";
+import { closeFd, openFile, writeAll } from "../sys/fs.ts";
+
+const encoder = new TextEncoder();
 
 /** One device rule: type `a`, `c` or `b`; -1 is a wildcard major or minor. */
 export interface DeviceRule {
@@ -20,16 +23,26 @@ export function deviceRuleText(rule: DeviceRule): string {
   return `${rule.type} ${number(rule.major)}:${number(rule.minor)} ${rule.permissions || "rwm"}`;
 }
 
+/** Writes each line with its own write(2), as the kernel takes one rule per write. */
+function writeRules(file: string, lines: readonly string[]): void {
+  if (lines.length === 0) return;
+  const fd = openFile(file, O.WRONLY);
+  try {
+    for (const line of lines) writeAll(fd, encoder.encode(line), file);
+  } finally {
+    closeFd(fd);
+  }
+}
+
 /** Writes the rules into a v1 devices cgroup directory. */
 export function applyDeviceRulesV1(
   path: string,
   rules: { allowAll: boolean; allowed: readonly DeviceRule[]; denied: readonly DeviceRule[] },
 ): void {
-  if (rules.allowAll) {
-    writeFile(`${path}/devices.allow`, "a");
-    for (const rule of rules.denied) writeFile(`${path}/devices.deny`, deviceRuleText(rule));
-  } else {
-    writeFile(`${path}/devices.deny`, "a");
-    for (const rule of rules.allowed) writeFile(`${path}/devices.allow`, deviceRuleText(rule));
-  }
+  // Allow or deny everything first, then the exceptions: the device list is never wider than asked.
+  const [everything, exceptions, list] = rules.allowAll
+    ? ["devices.allow", "devices.deny", rules.denied]
+    : ["devices.deny", "devices.allow", rules.allowed];
+  writeRules(`${path}/${everything}`, ["a"]);
+  writeRules(`${path}/${exceptions}`, list.map(deviceRuleText));
 }

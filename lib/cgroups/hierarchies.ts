@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { readTextFile } from "../sys/fs.ts";
+import { O, POLL } from "../../ffi/constants.ts";
+import { closeFd, openFile, readAll, readTextFile } from "../sys/fs.ts";
+import { pollNow } from "../sys/poll.ts";
 
 /** One mounted cgroup hierarchy. */
 export interface Hierarchy {
@@ -89,8 +91,37 @@ export function normaliseKey(key: string): string {
   return key.split(",").filter((k) => k !== "").sort().join(",");
 }
 
-/** Reads the hierarchies mounted in this process's mount namespace. */
-export function discoverHierarchies(): Hierarchy[] {
-  const controllers = parseControllers(readTextFile("/proc/cgroups"));
-  return parseCgroupMounts(readTextFile("/proc/self/mountinfo"), controllers);
+/** The hierarchies mounted in this process's mount namespace, and where the host's init sits in each. */
+export interface CgroupLayout {
+  hierarchies: Hierarchy[];
+  /** /proc/1/cgroup: hierarchy key to the init's path. */
+  initPaths: Map<string, string>;
+}
+
+let cached: { layout: CgroupLayout; mounts: number } | undefined;
+
+/**
+ * Reads the cgroup layout, once: it is kept until the mount table changes,
+ * which an open /proc/self/mountinfo reports through poll (POLLPRI).
+ */
+export function cgroupLayout(): CgroupLayout {
+  if (cached && !(pollNow(cached.mounts, POLL.PRI) & (POLL.PRI | POLL.ERR))) return cached.layout;
+  if (cached) closeFd(cached.mounts);
+  const mounts = openFile("/proc/self/mountinfo", O.RDONLY);
+  try {
+    const controllers = parseControllers(readTextFile("/proc/cgroups"));
+    const layout = {
+      hierarchies: parseCgroupMounts(
+        new TextDecoder().decode(readAll(mounts, "/proc/self/mountinfo", 65536)),
+        controllers,
+      ),
+      initPaths: parseProcCgroup(readTextFile("/proc/1/cgroup")),
+    };
+    cached = { layout, mounts };
+    return layout;
+  } catch (error) {
+    closeFd(mounts);
+    cached = undefined;
+    throw error;
+  }
 }

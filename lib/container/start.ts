@@ -15,7 +15,7 @@ import {
   cgroupPlacement,
   dirsFromRecord,
 } from "../cgroups/paths.ts";
-import { discoverHierarchies, parseProcCgroup } from "../cgroups/hierarchies.ts";
+import { cgroupLayout } from "../cgroups/hierarchies.ts";
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
 import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../plan/build.ts";
@@ -27,7 +27,7 @@ import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
 import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
 import { readState, type StateFile, writeState } from "../state/state.ts";
-import { closeFd, readDir, readFileInRoot, readTextFile, stat } from "../sys/fs.ts";
+import { closeFd, readDir, readFileInRoot, stat } from "../sys/fs.ts";
 import { dirname } from "../_deps/path.ts";
 import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
 import { resolveUser } from "../user/lookup.ts";
@@ -175,11 +175,8 @@ export async function startInit(
 
     // An unnamed cgroup takes the container's id, so two containers never share one.
     const cgroup = { parent: config.cgroups.parent, name: config.cgroups.name || target.id };
-    const dirs = cgroupDirs(
-      discoverHierarchies(),
-      parseProcCgroup(readTextFile("/proc/1/cgroup")),
-      cgroup,
-    );
+    const { hierarchies, initPaths } = cgroupLayout();
+    const dirs = cgroupDirs(hierarchies, initPaths, cgroup);
     // A parent that already exists was made by the runtime if this container
     // made it on an earlier start, or another container did (read only when needed).
     let shared: Set<string> | undefined;

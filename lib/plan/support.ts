@@ -43,12 +43,15 @@ export interface LsmState {
   selinux: boolean;
 }
 
-/** Reads which LSMs are enabled on this host. */
+let lsms: LsmState | undefined;
+
+/** Reads which LSMs are enabled on this host (once: they are fixed at boot). */
 export function hostLsms(): LsmState {
-  return {
+  lsms ??= {
     apparmor: tryReadTextFile("/sys/module/apparmor/parameters/enabled")?.trim() === "Y",
     selinux: tryReadTextFile("/sys/fs/selinux/enforce") !== null,
   };
+  return lsms;
 }
 
 /** Issues for every feature the config asks for that this runtime cannot carry out. */
