@@ -11,6 +11,11 @@
  * hybrid cgroup layout, so it runs inside `unshare -m` with the unified
  * mount removed; that workaround's own cost is measured beside it.
  *
+ * Equal footing: every runtime keeps its state on tmpfs (/dev/shm, as /run
+ * is on a real host), and the cgroup parent the containers go under exists
+ * before the run (runc and crun never create and remove a parent per
+ * container, and nsinit removes only parents it made).
+ *
  * Usage: deno task bench [--n 100]
  *
  * @module
@@ -19,7 +24,7 @@ import { builtinRootfs, configToJson, createFactory, defaultConfig } from "../mo
 
 const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
 const WARMUP = 5;
-const ROOT = "/run/nsinit-bench";
+const ROOT = "/dev/shm/nsinit-bench";
 const CGROUP_PARENT = "nsinit-bench";
 const repo = new URL("..", import.meta.url).pathname;
 
@@ -121,6 +126,22 @@ function ociConfig(rootfs: string, id: string): Record<string, unknown> {
   };
 }
 
+function makeCgroupParent(): void {
+  for (const entry of Deno.readDirSync("/sys/fs/cgroup")) {
+    const dir = `/sys/fs/cgroup/${entry.name}/${CGROUP_PARENT}`;
+    try {
+      Deno.mkdirSync(dir);
+    } catch {
+      // there already
+    }
+    if (entry.name === "cpuset") {
+      for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+        Deno.writeTextFileSync(`${dir}/${file}`, Deno.readTextFileSync(`/sys/fs/cgroup/cpuset/${file}`));
+      }
+    }
+  }
+}
+
 function removeCgroupParent(): void {
   for (const entry of Deno.readDirSync("/sys/fs/cgroup")) {
     const dir = `/sys/fs/cgroup/${entry.name}/${CGROUP_PARENT}`;
@@ -137,6 +158,7 @@ function removeCgroupParent(): void {
 
 async function main(): Promise<void> {
   Deno.mkdirSync(ROOT, { recursive: true });
+  makeCgroupParent();
   const base = builtinRootfs(ROOT);
   // One rootfs for everyone: the built-in one plus a static /bin/true.
   const rootfs = `${ROOT}/bench-rootfs`;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { libc } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { O } from "../../ffi/constants.ts";
 import type { Config, NamespaceType } from "../config/mod.ts";
 import { ConfigError, SystemError } from "../errors.ts";
@@ -13,7 +13,7 @@ import { NAMESPACE_FLAGS } from "../plan/build.ts";
 import { closeFd, openFile } from "../sys/fs.ts";
 
 /** ioctl(2) request that returns a namespace file's CLONE_NEW* type. */
-const NS_GET_NSTYPE = 0xb703n;
+const NS_GET_NSTYPE = 0xb703;
 
 /** The /proc/<pid>/ns file name of each namespace type. */
 export const NAMESPACE_FILES: Readonly<Record<NamespaceType, string>> = {
@@ -33,7 +33,7 @@ export interface OpenedNamespace {
 }
 
 function typeOf(fd: number): NamespaceType | undefined {
-  const nstype = libc().ioctl(fd, NS_GET_NSTYPE, null);
+  const nstype = sys.ioctl(fd, NS_GET_NSTYPE, null);
   return (Object.keys(NAMESPACE_FLAGS) as NamespaceType[]).find((t) =>
     NAMESPACE_FLAGS[t] === nstype
   );

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { F, TIOCSWINSZ } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";
@@ -23,8 +24,8 @@ export class Console {
   constructor(masterFd: number) {
     this.#fd = masterFd;
     // Reading and writing go through their own descriptors so each can close on its own.
-    const readFd = libc().fcntl(masterFd, F.DUPFD_CLOEXEC, 3);
-    const writeFd = libc().fcntl(masterFd, F.DUPFD_CLOEXEC, 3);
+    const readFd = sys.fcntl(masterFd, F.DUPFD_CLOEXEC, 3);
+    const writeFd = sys.fcntl(masterFd, F.DUPFD_CLOEXEC, 3);
     if (readFd < 0 || writeFd < 0) throw new SystemError("fcntl F_DUPFD_CLOEXEC", errno());
     // Once the last process holding the terminal exits, the master reads EIO: that is the end.
     this.readable = readableFromFd(readFd, { endOn: [Errno.EIO] });
@@ -34,7 +35,7 @@ export class Console {
   /** Sets the terminal's size; the container's foreground process gets SIGWINCH. */
   resize(columns: number, rows: number): void {
     const size = new Uint16Array([rows, columns, 0, 0]);
-    if (libc().ioctl(this.#fd, BigInt(TIOCSWINSZ), new Uint8Array(size.buffer)) < 0) {
+    if (sys.ioctl(this.#fd, TIOCSWINSZ, new Uint8Array(size.buffer)) < 0) {
       throw new SystemError("ioctl TIOCSWINSZ", errno());
     }
   }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { F, MFD } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import * as embedded from "../../ffi/helper/_embed.ts";
@@ -23,15 +24,15 @@ function decodeBase64(text: string): Uint8Array {
 
 function createSealed(bytes: Uint8Array): number {
   const name = cstr("nsinit-helper");
-  let fd = libc().memfd_create(name, MFD.CLOEXEC | MFD.ALLOW_SEALING | MFD.EXEC);
+  let fd = sys.memfd_create(name, MFD.CLOEXEC | MFD.ALLOW_SEALING | MFD.EXEC);
   if (fd < 0 && errno() === Errno.EINVAL) {
-    fd = libc().memfd_create(name, MFD.CLOEXEC | MFD.ALLOW_SEALING); // kernels before 6.3
+    fd = sys.memfd_create(name, MFD.CLOEXEC | MFD.ALLOW_SEALING); // kernels before 6.3
   }
   check(fd, "memfd_create", "nsinit-helper");
   writeAll(fd, bytes, "helper memfd");
   const seals = F.SEAL_SEAL | F.SEAL_SHRINK | F.SEAL_GROW | F.SEAL_WRITE;
-  if (libc().fcntl(fd, F.ADD_SEALS, seals | F.SEAL_EXEC) < 0) {
-    check(libc().fcntl(fd, F.ADD_SEALS, seals), "fcntl F_ADD_SEALS", "helper memfd");
+  if (sys.fcntl(fd, F.ADD_SEALS, seals | F.SEAL_EXEC) < 0) {
+    check(sys.fcntl(fd, F.ADD_SEALS, seals), "fcntl F_ADD_SEALS", "helper memfd");
   }
   return fd;
 }

@@ -8,6 +8,7 @@ import { Errno } from "../../ffi/_errno.ts";
 import { ContainerError, SystemError } from "../errors.ts";
 import { type ExitStatus, pidfdSignal, signalNumber } from "../sys/proc.ts";
 import { type Reaped, track } from "./reaper.ts";
+import { KeepAlive } from "../sys/keep_alive.ts";
 import type { Console } from "./console.ts";
 
 export type { ExitStatus };
@@ -90,12 +91,15 @@ export class ContainerProcess {
 
   /** Waits for the process to exit; every call returns the same status. */
   async wait(): Promise<ExitStatus> {
-    // The reaper's signal listener does not keep the event loop alive; a waiter must.
-    const keepAlive = setInterval(() => {}, 2 ** 30);
+    if (this.#exited) return await this.#done;
+    // The reaper's signal listener does not keep the event loop alive; a waiter
+    // must: a poll on a pipe of its own, woken when the status is in. (Not a
+    // timer: Deno's first setTimeout costs milliseconds.)
+    const keepAlive = new KeepAlive();
     try {
       return await this.#done;
     } finally {
-      clearInterval(keepAlive);
+      await keepAlive.release();
     }
   }
 

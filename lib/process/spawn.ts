@@ -10,6 +10,7 @@
  * @module
  */
 import { errno, libc } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { F, POSIX_SPAWN } from "../../ffi/constants.ts";
 import { SystemError } from "../errors.ts";
 import { closeFd, cstr } from "../sys/fs.ts";
@@ -66,13 +67,13 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
   const attr = new Uint8Array(SPAWNATTR_SIZE);
   try {
     for (const fd of sources) {
-      const copy = c.fcntl(fd, F.DUPFD_CLOEXEC, fdLimit);
+      const copy = sys.fcntl(fd, F.DUPFD_CLOEXEC, fdLimit);
       if (copy < 0) throw new SystemError("fcntl F_DUPFD_CLOEXEC", errno(), { target: `fd ${fd}` });
       high.push(copy);
     }
     // The exec path must not be among the fds the file actions overwrite.
     const helper = helperFd();
-    memfd = helper >= fdLimit ? -1 : c.fcntl(helper, F.DUPFD_CLOEXEC, fdLimit);
+    memfd = helper >= fdLimit ? -1 : sys.fcntl(helper, F.DUPFD_CLOEXEC, fdLimit);
     if (helper < fdLimit && memfd < 0) throw new SystemError("fcntl F_DUPFD_CLOEXEC", errno());
     const path = cstr(`/proc/self/fd/${memfd >= 0 ? memfd : helper}`);
 
@@ -84,10 +85,9 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
       );
     });
     must(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
+    // sigset_t is a bit mask: sigemptyset() is all zeros, sigfillset() all ones.
     const empty = new Uint8Array(SIGSET_SIZE);
-    const all = new Uint8Array(SIGSET_SIZE);
-    c.sigemptyset(empty);
-    c.sigfillset(all);
+    const all = new Uint8Array(SIGSET_SIZE).fill(0xff);
     // Deno ignores SIGPIPE and may block signals; the container must start clean.
     must(c.posix_spawnattr_setsigmask(attr, empty), "posix_spawnattr_setsigmask");
     must(c.posix_spawnattr_setsigdefault(attr, all), "posix_spawnattr_setsigdefault");

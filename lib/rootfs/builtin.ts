@@ -8,7 +8,8 @@
  */
 import * as probe from "../../ffi/probe/_embed.ts";
 import { Errno } from "../../ffi/_errno.ts";
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 import { cstr, lstat, mkdir, mkdirAll, removeAll, writeFile } from "../sys/fs.ts";
 
@@ -50,11 +51,11 @@ export function builtinRootfs(stateRoot: string): string {
   if (lstat(`${dir}/bin/probe`) !== null) return dir;
   mkdirAll(base, 0o700);
   // Build aside and rename into place, so a concurrent caller never sees half a rootfs.
-  const temp = `${dir}.tmp-${libc().getpid()}`;
+  const temp = `${dir}.tmp-${sys.getpid()}`;
   removeAll(temp);
   try {
     populate(temp);
-    if (libc().rename(cstr(temp), cstr(dir)) < 0) {
+    if (sys.rename(cstr(temp), cstr(dir)) < 0) {
       const code = errno();
       if (code !== Errno.EEXIST && code !== Errno.ENOTEMPTY) {
         throw new SystemError("rename", code, { detail: `\`${temp}\` to \`${dir}\`` });

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 
 /** The process's current working directory. */
 export function workingDirectory(): string {
   const buffer = new Uint8Array(4096);
-  const n = Number(libc().readlink(new TextEncoder().encode("/proc/self/cwd\0"), buffer, 4096n));
+  const n = sys.readlink(new TextEncoder().encode("/proc/self/cwd\0"), buffer);
   if (n < 0) throw new SystemError("readlink", errno(), { target: "/proc/self/cwd" });
   return new TextDecoder().decode(buffer.subarray(0, n));
 }

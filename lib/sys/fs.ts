@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { errno, libc, SYS } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { AT, AT_FDCWD, O, S } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";
@@ -29,17 +30,16 @@ export function check<T extends number | bigint>(rc: T, op: string, target?: str
 
 /** Opens `path`; the descriptor is always close-on-exec. */
 export function openFile(path: string, flags: number, mode = 0o644): number {
-  return check(libc().open(cstr(path), flags | O.CLOEXEC, mode), "open", path);
+  return check(sys.open(cstr(path), flags | O.CLOEXEC, mode), "open", path);
 }
 
 /** Closes a descriptor, ignoring errors (close never fails usefully on Linux). */
 export function closeFd(fd: number): void {
-  if (fd >= 0) libc().close(fd);
+  if (fd >= 0) sys.close(fd);
 }
 
 /** Reads a descriptor to its end. */
 export function readAll(fd: number, what = `fd ${fd}`, sizeHint = 4096): Uint8Array {
-  const { read } = libc();
   let buffer = new Uint8Array(sizeHint);
   let length = 0;
   for (;;) {
@@ -48,7 +48,7 @@ export function readAll(fd: number, what = `fd ${fd}`, sizeHint = 4096): Uint8Ar
       bigger.set(buffer);
       buffer = bigger;
     }
-    const n = Number(read(fd, buffer.subarray(length), BigInt(buffer.length - length)));
+    const n = sys.read(fd, buffer.subarray(length), buffer.length - length);
     if (n < 0) {
       const code = errno();
       if (code === Errno.EINTR) continue;
@@ -61,11 +61,10 @@ export function readAll(fd: number, what = `fd ${fd}`, sizeHint = 4096): Uint8Ar
 
 /** Writes all of `data` to a descriptor. */
 export function writeAll(fd: number, data: Uint8Array, what = `fd ${fd}`): void {
-  const { write } = libc();
   let offset = 0;
   while (offset < data.length) {
     const chunk = data.subarray(offset) as Uint8Array<ArrayBuffer>;
-    const n = Number(write(fd, chunk, BigInt(chunk.length)));
+    const n = sys.write(fd, chunk, chunk.length);
     if (n < 0) {
       const code = errno();
       if (code === Errno.EINTR) continue;
@@ -129,26 +128,26 @@ export function writeFile(
  * fsync: state files live on /run (tmpfs) and need not survive a reboot.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const temp = `${path}.tmp-${libc().getpid()}-${Math.random().toString(36).slice(2, 10)}`;
+  const temp = `${path}.tmp-${sys.getpid()}-${Math.random().toString(36).slice(2, 10)}`;
   const fd = openFile(temp, O.WRONLY | O.CREAT | O.EXCL, mode);
   try {
     writeAll(fd, typeof data === "string" ? encoder.encode(data) : data, temp);
   } catch (error) {
     closeFd(fd);
-    libc().unlink(cstr(temp));
+    sys.unlink(cstr(temp));
     throw error;
   }
   closeFd(fd);
-  if (libc().rename(cstr(temp), cstr(path)) < 0) {
+  if (sys.rename(cstr(temp), cstr(path)) < 0) {
     const code = errno();
-    libc().unlink(cstr(temp));
+    sys.unlink(cstr(temp));
     throw new SystemError("rename", code, { detail: `\`${temp}\` to \`${path}\`` });
   }
 }
 
 /** Creates a directory; returns false when it already existed. */
 export function mkdir(path: string, mode = 0o755): boolean {
-  if (libc().mkdir(cstr(path), mode) === 0) return true;
+  if (sys.mkdir(cstr(path), mode) === 0) return true;
   const code = errno();
   if (code === Errno.EEXIST) return false;
   throw new SystemError("mkdir", code, { target: path });
@@ -168,7 +167,7 @@ export function mkdirAll(path: string, mode = 0o755): string[] {
 
 /** Removes an empty directory; returns false when it did not exist. */
 export function rmdir(path: string): boolean {
-  if (libc().rmdir(cstr(path)) === 0) return true;
+  if (sys.rmdir(cstr(path)) === 0) return true;
   const code = errno();
   if (code === Errno.ENOENT) return false;
   throw new SystemError("rmdir", code, { target: path });
@@ -176,7 +175,7 @@ export function rmdir(path: string): boolean {
 
 /** Removes a file; returns false when it did not exist. */
 export function unlink(path: string): boolean {
-  if (libc().unlink(cstr(path)) === 0) return true;
+  if (sys.unlink(cstr(path)) === 0) return true;
   const code = errno();
   if (code === Errno.ENOENT) return false;
   throw new SystemError("unlink", code, { target: path });
@@ -210,7 +209,7 @@ const STATX_BASIC_STATS = 0x7ff;
 
 function statxAt(dirfd: number, path: string, flags: number): FileInfo | null {
   const buffer = new Uint8Array(256);
-  if (libc().statx(dirfd, cstr(path), flags, STATX_BASIC_STATS, buffer) < 0) {
+  if (sys.statx(dirfd, cstr(path), flags, STATX_BASIC_STATS, buffer) < 0) {
     const code = errno();
     if (code === Errno.ENOENT || code === Errno.ENOTDIR) return null;
     throw new SystemError("statx", code, { target: path });
@@ -263,9 +262,7 @@ export function readDir(path: string): DirEntry[] {
   const view = new DataView(buffer.buffer);
   try {
     for (;;) {
-      const n = Number(
-        check(libc().getdents64(fd, buffer, BigInt(buffer.length)), "getdents64", path),
-      );
+      const n = check(sys.getdents64(fd, buffer), "getdents64", path);
       if (n === 0) return entries;
       for (let offset = 0; offset < n;) {
         const recordLength = view.getUint16(offset + 16, true);
@@ -285,9 +282,7 @@ export function readDir(path: string): DirEntry[] {
 /** Reads a symlink's target. */
 export function readLink(path: string): string {
   const buffer = new Uint8Array(4096);
-  const n = Number(
-    check(libc().readlink(cstr(path), buffer, BigInt(buffer.length)), "readlink", path),
-  );
+  const n = check(sys.readlink(cstr(path), buffer), "readlink", path);
   return decoder.decode(buffer.subarray(0, n));
 }
 
@@ -322,9 +317,7 @@ export function openInRoot(dirfd: number, path: string, flags: number): number {
     0n,
     BigInt(RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS),
   ]);
-  const fd = Number(
-    libc().syscall_openat2(BigInt(SYS.openat2), dirfd, cstr(path), new Uint8Array(how.buffer), 24n),
-  );
+  const fd = sys.openat2(dirfd, cstr(path), new Uint8Array(how.buffer));
   return check(fd, "openat2", path);
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { errno, libc } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { POLL } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";
@@ -24,7 +25,7 @@ export async function waitFor(
     const n = await libc().poll_async(pollfd, 1n, timeoutMs);
     if (n >= 0) return n === 0 ? 0 : view.getInt16(6, true);
     // errno is not readable across threads; poll only fails with EINTR or ENOMEM here.
-    const again = libc().poll(pollfd, 1n, 0);
+    const again = sys.pollNow(pollfd, 1);
     if (again > 0) return view.getInt16(6, true);
     if (again < 0 && errno() !== Errno.EINTR) {
       throw new SystemError("poll", errno(), { target: `fd ${fd}` });
@@ -38,7 +39,7 @@ export function pollNow(fd: number, events: number = POLL.IN): number {
   const view = new DataView(pollfd.buffer);
   view.setInt32(0, fd, true);
   view.setInt16(4, events, true);
-  const n = libc().poll(pollfd, 1n, 0);
+  const n = sys.pollNow(pollfd, 1);
   if (n < 0) throw new SystemError("poll", errno(), { target: `fd ${fd}` });
   return n === 0 ? 0 : view.getInt16(6, true);
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { errno, libc, SYS } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { CLD, P_PID, P_PIDFD, POLL, SIGNALS, W } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";
@@ -62,17 +63,14 @@ function decodeSiginfo(info: Uint8Array): ExitStatus {
 
 /** Opens a pidfd for `pid` (close-on-exec). */
 export function pidfdOpen(pid: number): number {
-  const fd = Number(libc().syscall4(BigInt(SYS.pidfd_open), BigInt(pid), 0n, 0n, 0n));
+  const fd = sys.pidfd_open(pid);
   if (fd < 0) throw new SystemError("pidfd_open", errno(), { target: `pid ${pid}` });
   return fd;
 }
 
 /** Sends a signal through a pidfd (never to a recycled pid). */
 export function pidfdSignal(pidfd: number, signal: number): void {
-  // pidfd_send_signal(pidfd, sig, info, flags): every argument is passed; flags must be 0.
-  const rc = Number(
-    libc().syscall4(BigInt(SYS.pidfd_send_signal), BigInt(pidfd), BigInt(signal), 0n, 0n),
-  );
+  const rc = sys.pidfd_send_signal(pidfd, signal);
   if (rc < 0) throw new SystemError("pidfd_send_signal", errno(), { target: `signal ${signal}` });
 }
 
@@ -80,7 +78,7 @@ export function pidfdSignal(pidfd: number, signal: number): void {
 export function tryReapPidfd(pidfd: number): ExitStatus | null {
   const info = new Uint8Array(128);
   for (;;) {
-    const rc = libc().waitid(P_PIDFD, pidfd, info, W.EXITED | W.NOHANG);
+    const rc = sys.waitid(P_PIDFD, pidfd, info, W.EXITED | W.NOHANG);
     if (rc === 0) {
       return new DataView(info.buffer).getInt32(16, true) !== 0 ? decodeSiginfo(info) : null; // si_pid
     }
@@ -102,7 +100,7 @@ export async function waitPidfd(pidfd: number): Promise<ExitStatus> {
 export function reapNow(pid: number): ExitStatus {
   const info = new Uint8Array(128);
   for (;;) {
-    if (libc().waitid(P_PID, pid, info, W.EXITED) === 0) return decodeSiginfo(info);
+    if (sys.waitid(P_PID, pid, info, W.EXITED) === 0) return decodeSiginfo(info);
     const code = errno();
     if (code !== Errno.EINTR) throw new SystemError("waitid", code, { target: `pid ${pid}` });
   }
@@ -110,7 +108,7 @@ export function reapNow(pid: number): ExitStatus {
 
 /** Sends a signal to a pid; returns false when there is no such process. */
 export function kill(pid: number, signal: number): boolean {
-  if (libc().kill(pid, signal) === 0) return true;
+  if (sys.kill(pid, signal) === 0) return true;
   const code = errno();
   if (code === Errno.ESRCH) return false;
   throw new SystemError("kill", code, { target: `pid ${pid}` });

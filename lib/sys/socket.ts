@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import {
   AF_UNIX,
   MSG,
@@ -49,7 +50,7 @@ export class SeqpacketSocket {
   /** Creates a connected pair; both ends are close-on-exec. */
   static pair(): [SeqpacketSocket, SeqpacketSocket] {
     const fds = new Int32Array(2);
-    const rc = libc().socketpair(
+    const rc = sys.socketpair(
       AF_UNIX,
       SOCK.SEQPACKET | SOCK.CLOEXEC,
       0,
@@ -63,8 +64,8 @@ export class SeqpacketSocket {
   ensureSendBuffer(bytes: number): void {
     const value = new Int32Array([bytes + 4096]);
     const raw = new Uint8Array(value.buffer);
-    if (libc().setsockopt(this.#fd, SOL_SOCKET, SO_SNDBUFFORCE, raw, 4) < 0) {
-      libc().setsockopt(this.#fd, SOL_SOCKET, SO_SNDBUF, raw, 4);
+    if (sys.setsockopt(this.#fd, SOL_SOCKET, SO_SNDBUFFORCE, raw) < 0) {
+      sys.setsockopt(this.#fd, SOL_SOCKET, SO_SNDBUF, raw);
     }
   }
 
@@ -76,7 +77,7 @@ export class SeqpacketSocket {
     view.setBigUint64(16, address(new Uint8Array(iov.buffer)), true);
     view.setBigUint64(24, 1n, true);
     for (;;) {
-      const n = Number(libc().sendmsg(this.#fd, header, MSG.NOSIGNAL | MSG.DONTWAIT));
+      const n = sys.sendmsg(this.#fd, header, MSG.NOSIGNAL | MSG.DONTWAIT);
       if (n === bytes.length) return;
       const code = n < 0 ? errno() : Errno.EMSGSIZE;
       if (code === Errno.EINTR) continue;
@@ -105,7 +106,7 @@ export class SeqpacketSocket {
     view.setBigUint64(32, address(control), true);
     view.setBigUint64(40, BigInt(control.length), true);
     for (;;) {
-      const n = Number(libc().recvmsg(this.#fd, header, MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
+      const n = sys.recvmsg(this.#fd, header, MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
       if (n < 0) {
         const code = errno();
         // ECONNRESET says the peer closed with our messages unread; it is
@@ -126,7 +127,7 @@ export class SeqpacketSocket {
 
   /** Ends sending: the peer's next receive returns end of stream. */
   shutdownWrite(): void {
-    if (this.#fd >= 0) libc().shutdown(this.#fd, 1 /* SHUT_WR */);
+    if (this.#fd >= 0) sys.shutdown(this.#fd, 1 /* SHUT_WR */);
   }
 
   /** Closes a descriptor that arrived with a message and will not be used. */

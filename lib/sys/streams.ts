@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
+import { errno } from "../../ffi/libc.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { F, O, POLL } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";
@@ -14,8 +15,8 @@ import { waitFor } from "./poll.ts";
 
 /** Sets O_NONBLOCK on a descriptor. */
 export function setNonblocking(fd: number): void {
-  const flags = libc().fcntl(fd, F.GETFL, 0);
-  if (flags < 0 || libc().fcntl(fd, F.SETFL, flags | O.NONBLOCK) < 0) {
+  const flags = sys.fcntl(fd, F.GETFL, 0);
+  if (flags < 0 || sys.fcntl(fd, F.SETFL, flags | O.NONBLOCK) < 0) {
     throw new SystemError("fcntl O_NONBLOCK", errno(), { target: `fd ${fd}` });
   }
 }
@@ -44,7 +45,7 @@ export function readableFromFd(
     async pull(controller) {
       const buffer = new Uint8Array(65536);
       for (;;) {
-        const n = Number(libc().read(fd, buffer, BigInt(buffer.length)));
+        const n = sys.read(fd, buffer, buffer.length);
         if (n > 0) return controller.enqueue(buffer.slice(0, n));
         const code = n < 0 ? errno() : 0;
         if (n === 0 || endOn.has(code)) {
@@ -79,7 +80,7 @@ export function writableToFd(
       let offset = 0;
       while (offset < chunk.length) {
         const rest = chunk.subarray(offset) as Uint8Array<ArrayBuffer>;
-        const n = Number(libc().write(fd, rest, BigInt(rest.length)));
+        const n = sys.write(fd, rest, rest.length);
         if (n >= 0) {
           offset += n;
           continue;
@@ -98,7 +99,7 @@ export function writableToFd(
 /** Creates a pipe; both ends close-on-exec. Returns [read, write]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
-  if (libc().pipe2(new Uint8Array(fds.buffer), O.CLOEXEC) < 0) {
+  if (sys.pipe2(new Uint8Array(fds.buffer), O.CLOEXEC) < 0) {
     throw new SystemError("pipe2", errno());
   }
   return [fds[0]!, fds[1]!];

@@ -1,0 +1,128 @@
+/**
+ * System calls through libc's generic `syscall(2)`, named after their C
+ * functions. Every `Deno.dlopen` symbol costs about 0.15 ms of start-up to
+ * compile its trampoline, so the runtime binds one `syscall` symbol instead
+ * of forty functions; the numbers below are the kernel's, per architecture.
+ *
+ * Each call returns what the system call returns: -1 with errno set (read it
+ * with `errno()` from libc.ts) on failure. Buffers are passed by address and
+ * must stay referenced by the caller for the duration of the call, which a
+ * synchronous call guarantees.
+ *
+ * @module
+ */
+import { libc } from "./libc.ts";
+
+const ARM64 = Deno.build.arch === "aarch64";
+
+/** Kernel system call numbers (x86_64, and aarch64 which has only the *at forms). */
+export const NR = {
+  read: ARM64 ? 63 : 0,
+  write: ARM64 ? 64 : 1,
+  close: ARM64 ? 57 : 3,
+  ioctl: ARM64 ? 29 : 16,
+  getpid: ARM64 ? 172 : 39,
+  socketpair: ARM64 ? 199 : 53,
+  sendmsg: ARM64 ? 211 : 46,
+  recvmsg: ARM64 ? 212 : 47,
+  shutdown: ARM64 ? 210 : 48,
+  setsockopt: ARM64 ? 208 : 54,
+  kill: ARM64 ? 129 : 62,
+  fcntl: ARM64 ? 25 : 72,
+  rt_sigaction: ARM64 ? 134 : 13,
+  getdents64: ARM64 ? 61 : 217,
+  waitid: ARM64 ? 95 : 247,
+  openat: ARM64 ? 56 : 257,
+  mkdirat: ARM64 ? 34 : 258,
+  unlinkat: ARM64 ? 35 : 263,
+  readlinkat: ARM64 ? 78 : 267,
+  ppoll: ARM64 ? 73 : 271,
+  pipe2: ARM64 ? 59 : 293,
+  renameat2: ARM64 ? 276 : 316,
+  memfd_create: ARM64 ? 279 : 319,
+  statx: ARM64 ? 291 : 332,
+  pidfd_send_signal: 424,
+  pidfd_open: 434,
+  openat2: 437,
+} as const;
+
+/** An argument: a number, a bigint, a buffer (passed by address) or null. */
+type Arg = number | bigint | Uint8Array | null;
+
+function word(value: Arg): bigint {
+  if (value === null) return 0n;
+  if (typeof value === "number") return BigInt(value);
+  if (typeof value === "bigint") return value;
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(value as Uint8Array<ArrayBuffer>)));
+}
+
+/** Calls system call `nr` with up to six arguments; returns its result as a number. */
+export function syscall(
+  nr: number,
+  a: Arg = 0,
+  b: Arg = 0,
+  c: Arg = 0,
+  d: Arg = 0,
+  e: Arg = 0,
+  f: Arg = 0,
+): number {
+  return Number(libc().syscall(BigInt(nr), word(a), word(b), word(c), word(d), word(e), word(f)));
+}
+
+/** Directory fd meaning "the current directory" for *at calls. */
+const AT_FDCWD = -100;
+const AT_REMOVEDIR = 0x200;
+
+/** The calls the runtime makes, with the C library's names and argument order. */
+export const sys = {
+  open: (path: Uint8Array, flags: number, mode: number) =>
+    syscall(NR.openat, AT_FDCWD, path, flags, mode),
+  openat: (dirfd: number, path: Uint8Array, flags: number, mode: number) =>
+    syscall(NR.openat, dirfd, path, flags, mode),
+  openat2: (dirfd: number, path: Uint8Array, how: Uint8Array) =>
+    syscall(NR.openat2, dirfd, path, how, how.length),
+  close: (fd: number) => syscall(NR.close, fd),
+  read: (fd: number, buf: Uint8Array, count: number) => syscall(NR.read, fd, buf, count),
+  write: (fd: number, buf: Uint8Array, count: number) => syscall(NR.write, fd, buf, count),
+  mkdir: (path: Uint8Array, mode: number) => syscall(NR.mkdirat, AT_FDCWD, path, mode),
+  rmdir: (path: Uint8Array) => syscall(NR.unlinkat, AT_FDCWD, path, AT_REMOVEDIR),
+  unlink: (path: Uint8Array) => syscall(NR.unlinkat, AT_FDCWD, path, 0),
+  rename: (from: Uint8Array, to: Uint8Array) =>
+    syscall(NR.renameat2, AT_FDCWD, from, AT_FDCWD, to, 0),
+  readlink: (path: Uint8Array, buf: Uint8Array) =>
+    syscall(NR.readlinkat, AT_FDCWD, path, buf, buf.length),
+  statx: (dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array) =>
+    syscall(NR.statx, dirfd, path, flags, mask, buf),
+  getdents64: (fd: number, buf: Uint8Array) => syscall(NR.getdents64, fd, buf, buf.length),
+  fcntl: (fd: number, cmd: number, arg: number) => syscall(NR.fcntl, fd, cmd, arg),
+  ioctl: (fd: number, request: number, arg: Uint8Array | null) =>
+    syscall(NR.ioctl, fd, request, arg),
+  memfd_create: (name: Uint8Array, flags: number) => syscall(NR.memfd_create, name, flags),
+  pipe2: (fds: Uint8Array, flags: number) => syscall(NR.pipe2, fds, flags),
+  socketpair: (domain: number, type: number, protocol: number, fds: Uint8Array) =>
+    syscall(NR.socketpair, domain, type, protocol, fds),
+  sendmsg: (fd: number, msg: Uint8Array, flags: number) => syscall(NR.sendmsg, fd, msg, flags),
+  recvmsg: (fd: number, msg: Uint8Array, flags: number) => syscall(NR.recvmsg, fd, msg, flags),
+  setsockopt: (fd: number, level: number, name: number, value: Uint8Array) =>
+    syscall(NR.setsockopt, fd, level, name, value, value.length),
+  shutdown: (fd: number, how: number) => syscall(NR.shutdown, fd, how),
+  /** poll(2) without waiting (timeout 0), as ppoll with a zero timeout. */
+  pollNow: (fds: Uint8Array, count: number) =>
+    syscall(NR.ppoll, fds, count, new Uint8Array(16), null, 8),
+  kill: (pid: number, signal: number) => syscall(NR.kill, pid, signal),
+  waitid: (idtype: number, id: number, info: Uint8Array, options: number) =>
+    syscall(NR.waitid, idtype, id, info, options, null),
+  getpid: () => syscall(NR.getpid),
+  pidfd_open: (pid: number) => syscall(NR.pidfd_open, pid, 0),
+  pidfd_send_signal: (pidfd: number, signal: number) =>
+    syscall(NR.pidfd_send_signal, pidfd, signal, null, 0),
+  /** rt_sigaction with the kernel's struct: handler, flags, restorer, one 64-bit mask word. */
+  sigaction: (signal: number, handler: bigint) =>
+    syscall(
+      NR.rt_sigaction,
+      signal,
+      new Uint8Array(new BigUint64Array([handler, 0n, 0n, 0n]).buffer),
+      null,
+      8,
+    ),
+};
