@@ -136,7 +136,10 @@ function makeCgroupParent(): void {
     }
     if (entry.name === "cpuset") {
       for (const file of ["cpuset.cpus", "cpuset.mems"]) {
-        Deno.writeTextFileSync(`${dir}/${file}`, Deno.readTextFileSync(`/sys/fs/cgroup/cpuset/${file}`));
+        Deno.writeTextFileSync(
+          `${dir}/${file}`,
+          Deno.readTextFileSync(`/sys/fs/cgroup/cpuset/${file}`),
+        );
       }
     }
   }
