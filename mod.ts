@@ -69,7 +69,7 @@ export type {
   RouteInput,
   ValidateOptions,
 } from "./lib/config/mod.ts";
-export { readConfigFile, writeConfigFile } from "./lib/config/file.ts";
+export { readConfigFile, readConfigInput, writeConfigFile } from "./lib/config/file.ts";
 
 export { ConfigError, ContainerError, SystemError } from "./lib/errors.ts";
 export type { ConfigIssue, ErrorCode } from "./lib/errors.ts";

@@ -85,9 +85,6 @@ export const P_PIDFD = 3;
 export const W = { NOHANG: 1, EXITED: 4, NOWAIT: 0x01000000 } as const;
 export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 };
 
-/** posix_spawnattr flags (glibc). */
-export const POSIX_SPAWN = { SETSIGDEF: 0x04, SETSIGMASK: 0x08, SETSID: 0x80 } as const;
-
 /** Terminal ioctls. */
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;

@@ -37,11 +37,6 @@ const symbols = {
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" }, // posix_spawn_file_actions_t *
   posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" }, // posix_spawn_file_actions_t *
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" }, // posix_spawn_file_actions_t *, int fd, int newfd
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" }, // posix_spawnattr_t *
-  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" }, // posix_spawnattr_t *
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" }, // posix_spawnattr_t *, short flags
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" }, // posix_spawnattr_t *, const sigset_t *
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" }, // posix_spawnattr_t *, const sigset_t *
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded libc symbols. */

@@ -1,25 +1,24 @@
 /**
  * Where `exec` and `config` take a config from: --config FILE, else a
  * container.json in the current directory, else the template; the create
- * flags are applied on top.
+ * flags are applied on top. Nothing is validated here: `create` does it,
+ * once.
  *
  * @module
  */
 import {
-  type Config,
   type ConfigInput,
-  configToJson,
   defaultConfig,
-  readConfigFile,
+  readConfigInput,
   SystemError,
   workingDirectory,
 } from "../../mod.ts";
 import type { OptionValues } from "../_args.ts";
 import { applyCreateFlags } from "../_create_flags.ts";
 
-function fromFile(path: string, required: boolean): Config | null {
+function fromFile(path: string, required: boolean): ConfigInput | null {
   try {
-    return readConfigFile(path);
+    return readConfigInput(path);
   } catch (error) {
     if (!required && error instanceof SystemError && error.errnoName === "ENOENT") return null;
     throw error;
@@ -31,16 +30,8 @@ export function configFromOptions(values: OptionValues): ConfigInput {
   const file = typeof values.config === "string"
     ? fromFile(values.config, true)
     : fromFile("container.json", false);
-  let base: ConfigInput;
-  if (file) {
-    base = configToJson(file) as ConfigInput;
-  } else {
-    const template = defaultConfig({ rootfs: workingDirectory() });
-    // An unnamed cgroup takes the container's id.
-    base = {
-      ...(configToJson(template) as ConfigInput),
-      cgroups: { ...template.cgroups, name: "" },
-    };
-  }
-  return applyCreateFlags(base, values);
+  if (file) return applyCreateFlags(file, values);
+  const template = defaultConfig({ rootfs: workingDirectory() });
+  // An unnamed cgroup takes the container's id.
+  return applyCreateFlags({ ...template, cgroups: { ...template.cgroups, name: "" } }, values);
 }

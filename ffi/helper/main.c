@@ -41,6 +41,22 @@ static int parse_fd(const char *text)
 	return (int)value;
 }
 
+/*
+ * A container starts with every signal at its default and none blocked.
+ * Exec resets caught signals only; ignored ones (Deno ignores SIGPIPE) and
+ * the mask would otherwise pass through to the container.
+ */
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction defaults = {.sa_handler = SIG_DFL};
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &defaults, NULL); /* the C library's own signals refuse: fine */
+}
+
 /* Only stdio, the extra files and the sync range survive; the sync range never reaches the container. */
 static void tidy_fds(int fd_limit)
 {
@@ -110,6 +126,7 @@ int main(int argc, char **argv)
 	if (sync_fd < 3 || fd_limit <= sync_fd)
 		return 254;
 	tidy_fds(fd_limit);
+	reset_signals();
 	/* Non-dumpable before joining anything: a container must not ptrace us or open our exe. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		bail(-1, errno, 0);

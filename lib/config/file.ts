@@ -5,32 +5,48 @@
  * @module
  */
 import { dirname, isAbsolute, resolve } from "../_deps/path.ts";
-import { ConfigError, SystemError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import { readTextFile, writeFile } from "../sys/fs.ts";
 import { workingDirectory } from "../sys/cwd.ts";
-import type { Config } from "./types.ts";
+import type { Config, ConfigInput } from "./types.ts";
 import { configToJson, parseConfig, resolveRootfs, type ValidateOptions } from "./mod.ts";
+import { parseJsonInput } from "./parse.ts";
 
 /**
- * Reads and validates a JSON config file. A relative (or empty) `rootfs`
- * is resolved against the directory holding the file.
+ * Reads a JSON config file without validating it (`Factory.create` does),
+ * with a relative (or empty) `rootfs` resolved against the file's directory.
+ *
+ * @throws {ConfigError} when the file is not JSON, or not a JSON object; the message names the file.
+ * @throws {SystemError} when the file cannot be read.
+ */
+export function readConfigInput(path: string): ConfigInput {
+  const file = isAbsolute(path) ? path : resolve(workingDirectory(), path);
+  let input: unknown;
+  try {
+    input = parseJsonInput(readTextFile(file));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      error.issues.map((issue) => ({ ...issue, message: `\`${file}\`: ${issue.message}` })),
+      {
+        cause: error,
+      },
+    );
+  }
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new ConfigError([{ path: "", message: `\`${file}\` does not hold a JSON object` }]);
+  }
+  return resolveRootfs(input as ConfigInput, dirname(file));
+}
+
+/**
+ * Reads and validates a JSON config file (see {@link readConfigInput}).
  *
  * @throws {ConfigError} when the file is not valid JSON or not a valid config; the path names the field.
  * @throws {SystemError} when the file cannot be read.
  */
 export function readConfigFile(path: string, options: ValidateOptions = {}): Config {
-  const file = isAbsolute(path) ? path : resolve(workingDirectory(), path);
-  let input: unknown;
-  try {
-    input = JSON.parse(readTextFile(file));
-  } catch (error) {
-    if (error instanceof SystemError) throw error;
-    throw new ConfigError([{
-      path: "",
-      message: `\`${file}\` is not valid JSON: ${(error as Error).message}`,
-    }]);
-  }
-  return parseConfig(resolveRootfs(input, dirname(file)), options);
+  return parseConfig(readConfigInput(path), options);
 }
 
 /** Writes a config as JSON (the seed's keys, every field present). */

@@ -61,9 +61,17 @@ function unexpected(text: string, offset: number): string {
  * @throws {ConfigError} when the text is not JSON (path `""`, the message names line and column) or the config is invalid.
  */
 export function parseConfigJson(text: string, options: ValidateOptions = {}): Config {
-  let input: unknown;
+  return parseConfig(parseJsonInput(text), options);
+}
+
+/**
+ * Parses JSON text into a config input, not yet validated.
+ *
+ * @throws {ConfigError} with the line and column of a syntax error.
+ */
+export function parseJsonInput(text: string): unknown {
   try {
-    input = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     const at = jsonErrorPosition(text);
     const message = at
@@ -71,7 +79,6 @@ export function parseConfigJson(text: string, options: ValidateOptions = {}): Co
       : `Invalid JSON: ${(error as Error).message}`;
     throw new ConfigError([{ path: "", message }], { cause: error });
   }
-  return parseConfig(input, options);
 }
 
 /**

@@ -10,17 +10,11 @@ import { sys } from "../../ffi/syscalls.ts";
 import { F, MFD } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import * as embedded from "../../ffi/helper/_embed.ts";
+import { embeddedBytes } from "../../ffi/embedded.ts";
 import { SystemError } from "../errors.ts";
 import { check, cstr, writeAll } from "../sys/fs.ts";
 
 let memfd: number | undefined;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 function createSealed(bytes: Uint8Array): number {
   const name = cstr("nsinit-helper");
@@ -46,7 +40,7 @@ export function helperFd(): number {
           `(embedded for ${embedded.ARCH}, this is ${Deno.build.arch}; run \`deno task build\`)`,
       });
     }
-    memfd = createSealed(decodeBase64(embedded.BASE64));
+    memfd = createSealed(embeddedBytes(embedded.BASE64));
   }
   return memfd;
 }

@@ -11,7 +11,7 @@
  */
 import { errno, libc } from "../../ffi/libc.ts";
 import { sys } from "../../ffi/syscalls.ts";
-import { F, POSIX_SPAWN } from "../../ffi/constants.ts";
+import { F } from "../../ffi/constants.ts";
 import { SystemError } from "../errors.ts";
 import { closeFd, cstr } from "../sys/fs.ts";
 import { helperFd } from "./helper_binary.ts";
@@ -34,10 +34,8 @@ export interface SpawnedHelper {
   joinFds: number[];
 }
 
-// Opaque glibc structures, allocated larger than their x86_64/aarch64 sizes.
+// An opaque glibc structure, allocated larger than its x86_64/aarch64 size.
 const FILE_ACTIONS_SIZE = 256;
-const SPAWNATTR_SIZE = 512;
-const SIGSET_SIZE = 128;
 
 function pointerArray(strings: Uint8Array[]): BigUint64Array<ArrayBuffer> {
   const array = new BigUint64Array(strings.length + 1);
@@ -64,7 +62,6 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
   const high: number[] = [];
   let memfd = -1;
   const fileActions = new Uint8Array(FILE_ACTIONS_SIZE);
-  const attr = new Uint8Array(SPAWNATTR_SIZE);
   try {
     for (const fd of sources) {
       const copy = sys.fcntl(fd, F.DUPFD_CLOEXEC, fdLimit);
@@ -84,17 +81,6 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
         "posix_spawn_file_actions_adddup2",
       );
     });
-    must(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
-    // sigset_t is a bit mask: sigemptyset() is all zeros, sigfillset() all ones.
-    const empty = new Uint8Array(SIGSET_SIZE);
-    const all = new Uint8Array(SIGSET_SIZE).fill(0xff);
-    // Deno ignores SIGPIPE and may block signals; the container must start clean.
-    must(c.posix_spawnattr_setsigmask(attr, empty), "posix_spawnattr_setsigmask");
-    must(c.posix_spawnattr_setsigdefault(attr, all), "posix_spawnattr_setsigdefault");
-    must(
-      c.posix_spawnattr_setflags(attr, POSIX_SPAWN.SETSIGMASK | POSIX_SPAWN.SETSIGDEF),
-      "posix_spawnattr_setflags",
-    );
 
     const argvStrings = [cstr("nsinit-helper"), cstr(String(syncFd)), cstr(String(fdLimit))];
     const argv = pointerArray(argvStrings);
@@ -104,7 +90,7 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
       new Uint8Array(pid.buffer),
       path,
       fileActions,
-      attr,
+      null, // default attributes: the helper resets signals itself (fewer FFI symbols to bind)
       new Uint8Array(argv.buffer),
       new Uint8Array(envp.buffer),
     );
@@ -113,7 +99,6 @@ export function spawnHelper(fds: HelperFds): SpawnedHelper {
     return { pid: pid[0]!, syncFd, joinFds };
   } finally {
     c.posix_spawn_file_actions_destroy(fileActions);
-    c.posix_spawnattr_destroy(attr);
     high.forEach(closeFd);
     if (memfd >= 0) closeFd(memfd);
   }

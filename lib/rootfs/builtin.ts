@@ -7,6 +7,7 @@
  * @module
  */
 import * as probe from "../../ffi/probe/_embed.ts";
+import { embeddedBytes } from "../../ffi/embedded.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { errno } from "../../ffi/libc.ts";
 import { sys } from "../../ffi/syscalls.ts";
@@ -24,17 +25,10 @@ const GROUP = ["root:x:0:", "daemon:x:1:", "tty:x:5:", "nogroup:x:65534:", ""].j
 
 const DIRECTORIES = ["bin", "etc", "proc", "sys", "dev", "tmp", "root", "run"];
 
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
 function populate(dir: string): void {
   mkdir(dir, 0o755);
   for (const name of DIRECTORIES) mkdir(`${dir}/${name}`, name === "tmp" ? 0o1777 : 0o755);
-  writeFile(`${dir}/bin/probe`, decodeBase64(probe.BASE64), { create: true, mode: 0o755 });
+  writeFile(`${dir}/bin/probe`, embeddedBytes(probe.BASE64), { create: true, mode: 0o755 });
   writeFile(`${dir}/etc/passwd`, PASSWD, { create: true, mode: 0o644 });
   writeFile(`${dir}/etc/group`, GROUP, { create: true, mode: 0o644 });
   writeFile(`${dir}/etc/hostname`, "nsinit\n", { create: true, mode: 0o644 });

@@ -15,3 +15,8 @@ for (const artifact of ARTIFACTS) {
     assertEquals(atob(embed.BASE64).length, embed.SIZE);
   });
 }
+
+Deno.test("the CLI bundle was built from the current sources", async () => {
+  const { bundleDigest, bundledDigest } = await import("../../../cli/bundle.ts");
+  assertEquals(await bundledDigest(), await bundleDigest(), "run `deno task build`");
+});
