@@ -18,42 +18,9 @@ import {
   testConfig,
   testRootfs,
 } from "../_helpers.ts";
+import { mountAt, type MountEntry, parseMountinfo } from "../_mountinfo.ts";
 
 // ---- helpers of this file ------------------------------------------------
-
-/** One line of /proc/<pid>/mountinfo. */
-interface MountEntry {
-  mountPoint: string;
-  /** Per-mount options (`rw,nosuid,...`). */
-  options: string[];
-  /** Optional fields: `shared:N`, `master:N`, `propagate_from:N`, `unbindable`. */
-  optional: string[];
-  fstype: string;
-}
-
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8)));
-}
-
-function parseMountinfo(text: string): MountEntry[] {
-  return text.split("\n").filter((line) => line !== "").map((line) => {
-    const [left = "", right = ""] = line.split(" - ");
-    const fields = left.split(" ");
-    return {
-      mountPoint: unescape(fields[4] ?? ""),
-      options: (fields[5] ?? "").split(","),
-      optional: fields.slice(6),
-      fstype: right.split(" ")[0] ?? "",
-    };
-  });
-}
-
-/** The last mount on `path` (the one on top) in a mountinfo listing. */
-function mountAt(entries: MountEntry[], path: string): MountEntry {
-  const found = entries.findLast((entry) => entry.mountPoint === path);
-  assert(found, `no mount on ${path} in:\n${entries.map((e) => e.mountPoint).join("\n")}`);
-  return found;
-}
 
 /** The host mount that holds `path`: the longest mount point that is a prefix of it. */
 function hostMountHolding(path: string): MountEntry {
