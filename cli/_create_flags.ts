@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ConfigInput, MS, signalNumber } from "../mod.ts";
+import { type ConfigInput, MS, signalNumber, workingDirectory } from "../mod.ts";
 import { type OptionSpecs, type OptionValues, UsageError } from "./_args.ts";
 
 /** The create flags this version supports. */
@@ -75,7 +75,12 @@ function bindMount(spec: string): Mounts[number] {
 /** Applies the given create flags to a config (the input form, before validation). */
 export function applyCreateFlags(config: ConfigInput, values: OptionValues): ConfigInput {
   const next: ConfigInput = { ...config };
-  if (typeof values.rootfs === "string") next.rootfs = values.rootfs;
+  if (typeof values.rootfs === "string") {
+    // A relative --rootfs is taken from the current directory, as a shell user expects.
+    next.rootfs = values.rootfs.startsWith("/")
+      ? values.rootfs
+      : `${workingDirectory()}/${values.rootfs}`;
+  }
   if (typeof values.hostname === "string") next.hostname = values.hostname;
   if (values["read-only"] === true) next.readonlyfs = true;
   if (typeof values["parent-death-signal"] === "string") {

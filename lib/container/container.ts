@@ -11,10 +11,10 @@ import { cgroupPids } from "../cgroups/manager.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import type { ContainerProcess } from "../process/process.ts";
 import { readState, type StateFile } from "../state/state.ts";
-import { kill, signalNumber } from "../sys/proc.ts";
+import { closePidfd, pidfdOpen, pidfdSignal, signalNumber } from "../sys/proc.ts";
 import { destroyContainer } from "./destroy.ts";
 import { startInit, startJoined } from "./start.ts";
-import { type ContainerStatus, statusOf } from "./status.ts";
+import { type ContainerStatus, initAlive, statusOf } from "./status.ts";
 
 export type { ContainerStatus };
 
@@ -108,8 +108,21 @@ export class Container {
    */
   signal(signal: Deno.Signal | number): void {
     const state = this.#readState();
-    if (statusOf(state) === "stopped" || !kill(state.init_process_pid, signalNumber(signal))) {
-      throw new ContainerError("ContainerNotRunning", `Container \`${this.#id}\` is not running`);
+    const notRunning = () =>
+      new ContainerError("ContainerNotRunning", `Container \`${this.#id}\` is not running`);
+    if (state.init_process_pid <= 0) throw notRunning();
+    // A pidfd opened first and the start time checked second: the signal cannot reach a recycled pid.
+    let pidfd: number;
+    try {
+      pidfd = pidfdOpen(state.init_process_pid);
+    } catch {
+      throw notRunning();
+    }
+    try {
+      if (!initAlive(state)) throw notRunning();
+      pidfdSignal(pidfd, signalNumber(signal));
+    } finally {
+      closePidfd(pidfd);
     }
   }
 

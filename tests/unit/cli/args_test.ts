@@ -245,6 +245,11 @@ Deno.test("applyCreateFlags() --read-only sets readonlyfs", () => {
   assertEquals(applyCreateFlags(template(), flags()).readonlyfs, template().readonlyfs);
 });
 
+Deno.test("applyCreateFlags() takes a relative --rootfs from the current directory", () => {
+  const config = applyCreateFlags(template(), flags("--rootfs", "rfs"));
+  assertEquals(config.rootfs, `${Deno.cwd()}/rfs`);
+});
+
 Deno.test("applyCreateFlags() --hostname and --rootfs replace the config's", () => {
   const config = applyCreateFlags(template(), flags("--hostname", "x", "--rootfs", "/other"));
   assertEquals(config.hostname, "x");
