@@ -22,7 +22,7 @@ import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../pla
 import { DEFAULT_PATH } from "../plan/exec.ts";
 import type { SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
-import { launch } from "../process/launch.ts";
+import { Launch, launch } from "../process/launch.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
 import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
@@ -164,14 +164,25 @@ export async function startInit(
   const issues = unsupportedFeatures(config, hostLsms());
   if (issues.length > 0) throw new ConfigError(issues);
   const process = planProcess(options);
-  const createsMountNs = config.namespaces.some((ns) => ns.type === "NEWNS" && ns.path === "");
-  const user = lookupUser(createsMountNs ? config.rootfs : "/", config, options);
-  const bindSources = bindSourceKinds(config);
 
   const undo = new Undo();
   try {
     const namespaces = openNamespaces(config);
     undo.push(() => closeNamespaces(namespaces));
+    const stdio = streams(options);
+    undo.push(() => releaseStdio(stdio));
+    // Spawned first, the helper starts up while the plan is prepared.
+    const helper = Launch.spawn({
+      stdio: stdio.childFds,
+      extraFiles: options.extraFiles ?? [],
+      joins: namespaces.map((ns) => ns.fd),
+    });
+    let planSent = false;
+    undo.push(() => planSent ? undefined : helper.abort());
+
+    const createsMountNs = config.namespaces.some((ns) => ns.type === "NEWNS" && ns.path === "");
+    const user = lookupUser(createsMountNs ? config.rootfs : "/", config, options);
+    const bindSources = bindSourceKinds(config);
 
     // An unnamed cgroup takes the container's id, so two containers never share one.
     const cgroup = { parent: config.cgroups.parent, name: config.cgroups.name || target.id };
@@ -202,35 +213,25 @@ export async function startInit(
           denied: config.cgroups.denied_devices,
         });
       }
+      return [SYNC_TAG.CGROUPS];
     };
 
-    const stdio = streams(options);
-    undo.push(() => releaseStdio(stdio));
-
+    const plan = buildInitPlan({
+      config,
+      process,
+      user,
+      bindSources,
+      joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: helper.joinFds[i]! })),
+      cgroups: cgroupPlacement(dirs.map((d) => ({ path: d.path, version: d.hierarchy.version }))),
+    });
     const started: StateFile = {
       ...state,
       cgroup_paths: cgroupPathsRecord(dirs),
       cgroup_created: created,
     };
-    const launched = await launch({
-      plan: ({ joinFds }) =>
-        buildInitPlan({
-          config,
-          process,
-          user,
-          bindSources,
-          joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: joinFds[i]! })),
-          cgroups: cgroupPlacement(
-            dirs.map((d) => ({ path: d.path, version: d.hierarchy.version })),
-          ),
-        }),
-      stdio: stdio.childFds,
-      extraFiles: options.extraFiles ?? [],
-      joins: namespaces.map((ns) => ns.fd),
-      whileCloning: () => {
-        makeV1Cgroups();
-        return [SYNC_TAG.CGROUPS];
-      },
+    planSent = true; // from here on, run() stops and reaps whatever it started
+    const launched = await helper.run(plan, {
+      whileCloning: makeV1Cgroups,
       onPid: (pid) => {
         started.init_process_pid = pid;
         started.init_process_start = processStat(pid)?.start ?? "";

@@ -20,24 +20,10 @@ import { Console } from "./console.ts";
 import { spawnHelper } from "./spawn.ts";
 import { SYNC, SyncChannel, type SyncRecord, UnexpectedRecordError } from "./sync.ts";
 
-/** What to launch. */
-export interface LaunchRequest {
+/** What to launch, all at once. */
+export interface LaunchRequest extends LaunchFds, LaunchHooks {
   /** Builds the plan once the helper's descriptor numbers are known. */
   plan: (layout: { joinFds: number[] }) => PlanOp[];
-  stdio: readonly [number, number, number];
-  extraFiles: readonly number[];
-  /** Host descriptors the helper inherits after the sync socket (namespace files, an init pidfd). */
-  joins: readonly number[];
-  /**
-   * Work done while the helper starts and clones. It returns the sync tags
-   * that work has made ready: those are answered at once, so the process
-   * finds its go-ahead waiting instead of paying a round trip.
-   */
-  whileCloning?: () => readonly number[];
-  /** Called with the new process's pid as soon as it is known (to record state). */
-  onPid?: (pid: number) => void;
-  /** Called when the process reaches a SYNC op; it continues once this resolves. */
-  onReady?: (tag: number) => Promise<void> | void;
 }
 
 /** A process that has exec'd its program. */
@@ -55,12 +41,6 @@ interface Started {
   pid: number;
   pidfd: number;
   consoleFd: number;
-}
-
-/** The same layout the helper will see, computed before the spawn. */
-function helperJoinFds(extraFiles: readonly number[], joins: readonly number[]): number[] {
-  const syncFd = 3 + extraFiles.length;
-  return joins.map((_, i) => syncFd + 1 + i);
 }
 
 function failure(plan: readonly PlanOp[], record: SyncRecord): SystemError {
@@ -106,68 +86,140 @@ async function abort(channel: SyncChannel, started: Started): Promise<void> {
   if (started.consoleFd >= 0) closeFd(started.consoleFd);
 }
 
-/** Spawns the helper and runs the plan; resolves once the process has exec'd. */
-export async function launch(request: LaunchRequest): Promise<Launched> {
-  const plan = request.plan({ joinFds: helperJoinFds(request.extraFiles, request.joins) });
-  const message = encodePlan(plan);
-  const [parent, child] = SeqpacketSocket.pair();
-  const channel = new SyncChannel(parent);
-  const started: Started = { helperPid: 0, pid: 0, pidfd: -1, consoleFd: -1 };
-  try {
+/** The descriptors the helper starts with. */
+export interface LaunchFds {
+  stdio: readonly [number, number, number];
+  extraFiles: readonly number[];
+  /** Host descriptors the helper inherits after the sync socket (namespace files, an init pidfd). */
+  joins: readonly number[];
+}
+
+/** What a running plan asks of its parent. */
+export interface LaunchHooks {
+  /**
+   * Work done while the helper clones. It returns the sync tags that work
+   * has made ready: those are answered at once, so the process finds its
+   * go-ahead waiting instead of paying a round trip.
+   */
+  whileCloning?: () => readonly number[];
+  /** Called with the new process's pid as soon as it is known (to record state). */
+  onPid?: (pid: number) => void;
+  /** Called when the process reaches a SYNC op; it continues once this resolves. */
+  onReady?: (tag: number) => Promise<void> | void;
+}
+
+/**
+ * A helper spawned ahead of its plan, so that its start-up overlaps the
+ * parent's remaining preparation; `run()` sends the plan, `abort()` lets it
+ * go (it reads end of stream, exits, and is reaped).
+ */
+export class Launch {
+  #channel: SyncChannel;
+  #started: Started;
+  #joinFds: number[];
+
+  private constructor(channel: SyncChannel, started: Started, joinFds: number[]) {
+    this.#channel = channel;
+    this.#started = started;
+    this.#joinFds = joinFds;
+  }
+
+  /** Spawns the helper with these descriptors. */
+  static spawn(fds: LaunchFds): Launch {
+    const [parent, child] = SeqpacketSocket.pair();
     try {
-      started.helperPid = spawnHelper({
-        stdio: request.stdio,
-        extraFiles: request.extraFiles,
+      const { pid, joinFds } = spawnHelper({
+        stdio: fds.stdio,
+        extraFiles: fds.extraFiles,
         sync: child.fd,
-        joins: request.joins,
-      }).pid;
+        joins: fds.joins,
+      });
+      return new Launch(new SyncChannel(parent), {
+        helperPid: pid,
+        pid: 0,
+        pidfd: -1,
+        consoleFd: -1,
+      }, joinFds);
+    } catch (error) {
+      parent.close();
+      throw error;
     } finally {
       child.close();
     }
-    parent.ensureSendBuffer(message.length);
-    channel.sendPlan(message);
-    const answered = new Set(request.whileCloning?.() ?? []);
-    for (const tag of answered) channel.send(SYNC.GO, tag);
+  }
 
-    // The helper reports the pid while the new process already runs the plan,
-    // so records of both may come in either order; the end of stream means
-    // both are done: exec'd, or exited after an error record.
-    let failed: SystemError | undefined;
-    for (let record = await channel.receive(); record !== null; record = await channel.receive()) {
-      if (record.type === SYNC.PID) {
-        adopt(started, record.arg);
-        request.onPid?.(record.arg);
-      } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
-        started.consoleFd = record.fd;
-      } else if (record.type === SYNC.READY) {
-        if (failed) throw failed;
-        if (answered.has(record.arg)) continue;
-        await request.onReady?.(record.arg);
-        channel.send(SYNC.GO, record.arg);
-      } else if (record.type === SYNC.ERROR) {
-        failed ??= failure(plan, record);
-      } else {
-        if (record.fd !== undefined) closeFd(record.fd);
-        throw new UnexpectedRecordError(
-          `Unexpected sync record of type ${record.type} from the helper`,
+  /** Where the joined descriptors sit in the helper, for the plan's SETNS ops. */
+  get joinFds(): number[] {
+    return this.#joinFds;
+  }
+
+  /** Sends the plan and runs it; resolves once the process has exec'd. */
+  async run(plan: readonly PlanOp[], hooks: LaunchHooks = {}): Promise<Launched> {
+    const channel = this.#channel;
+    const started = this.#started;
+    try {
+      const message = encodePlan(plan);
+      channel.ensureSendBuffer(message.length);
+      channel.sendPlan(message);
+      const answered = new Set(hooks.whileCloning?.() ?? []);
+      for (const tag of answered) channel.send(SYNC.GO, tag);
+
+      // The helper reports the pid while the new process already runs the plan,
+      // so records of both may come in either order; the end of stream means
+      // both are done: exec'd, or exited after an error record.
+      let failed: SystemError | undefined;
+      for (
+        let record = await channel.receive();
+        record !== null;
+        record = await channel.receive()
+      ) {
+        if (record.type === SYNC.PID) {
+          adopt(started, record.arg);
+          hooks.onPid?.(record.arg);
+        } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
+          started.consoleFd = record.fd;
+        } else if (record.type === SYNC.READY) {
+          if (failed) throw failed;
+          if (answered.has(record.arg)) continue;
+          await hooks.onReady?.(record.arg);
+          channel.send(SYNC.GO, record.arg);
+        } else if (record.type === SYNC.ERROR) {
+          failed ??= failure(plan, record);
+        } else {
+          if (record.fd !== undefined) closeFd(record.fd);
+          throw new UnexpectedRecordError(
+            `Unexpected sync record of type ${record.type} from the helper`,
+          );
+        }
+      }
+      if (failed) throw failed;
+      if (started.pid === 0) {
+        const status = reapNow(started.helperPid);
+        started.helperPid = 0;
+        throw new ContainerError(
+          "SystemError",
+          `The nsinit helper exited (status ${status.code}) before it started the process`,
         );
       }
+      const console = started.consoleFd >= 0 ? new Console(started.consoleFd) : null;
+      return { pid: started.pid, pidfd: started.pidfd, console };
+    } catch (error) {
+      await abort(channel, started);
+      throw error;
+    } finally {
+      channel.close();
     }
-    if (failed) throw failed;
-    if (started.pid === 0) {
-      const status = reapNow(started.helperPid);
-      started.helperPid = 0;
-      throw new ContainerError(
-        "SystemError",
-        `The nsinit helper exited (status ${status.code}) before it started the process`,
-      );
-    }
-    const console = started.consoleFd >= 0 ? new Console(started.consoleFd) : null;
-    return { pid: started.pid, pidfd: started.pidfd, console };
-  } catch (error) {
-    await abort(channel, started);
-    throw error;
-  } finally {
-    channel.close();
   }
+
+  /** Gives up before `run()`: stops and reaps the helper. */
+  async abort(): Promise<void> {
+    await abort(this.#channel, this.#started);
+    this.#channel.close();
+  }
+}
+
+/** Spawns the helper and runs the plan; resolves once the process has exec'd. */
+export function launch(request: LaunchRequest): Promise<Launched> {
+  const helper = Launch.spawn(request);
+  return helper.run(request.plan({ joinFds: helper.joinFds }), request);
 }

@@ -56,6 +56,11 @@ export class SyncChannel {
     this.#socket = socket;
   }
 
+  /** Makes room in the send buffer for one message of `bytes`. */
+  ensureSendBuffer(bytes: number): void {
+    this.#socket.ensureSendBuffer(bytes);
+  }
+
   /** Sends the encoded plan as one message. */
   sendPlan(plan: Uint8Array): void {
     this.#socket.send(plan);
