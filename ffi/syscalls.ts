@@ -41,6 +41,16 @@ export const NR = {
   renameat2: ARM64 ? 276 : 316,
   memfd_create: ARM64 ? 279 : 319,
   statx: ARM64 ? 291 : 332,
+  socket: ARM64 ? 198 : 41,
+  bind: ARM64 ? 200 : 49,
+  getsockname: ARM64 ? 204 : 51,
+  sendto: ARM64 ? 206 : 44,
+  recvfrom: ARM64 ? 207 : 45,
+  setns: ARM64 ? 268 : 308,
+  eventfd2: ARM64 ? 19 : 290,
+  inotify_init1: ARM64 ? 26 : 294,
+  inotify_add_watch: ARM64 ? 27 : 254,
+  bpf: ARM64 ? 280 : 321,
   pidfd_send_signal: 424,
   pidfd_open: 434,
   openat2: 437,
@@ -113,6 +123,22 @@ export const sys = {
   waitid: (idtype: number, id: number, info: Uint8Array, options: number) =>
     syscall(NR.waitid, idtype, id, info, options, null),
   getpid: () => syscall(NR.getpid),
+  socket: (domain: number, type: number, protocol: number) =>
+    syscall(NR.socket, domain, type, protocol),
+  bind: (fd: number, address: Uint8Array) => syscall(NR.bind, fd, address, address.length),
+  getsockname: (fd: number, address: Uint8Array, length: Uint8Array) =>
+    syscall(NR.getsockname, fd, address, length),
+  sendto: (fd: number, buf: Uint8Array, flags: number, address: Uint8Array | null) =>
+    syscall(NR.sendto, fd, buf, buf.length, flags, address, address?.length ?? 0),
+  recvfrom: (fd: number, buf: Uint8Array, flags: number) =>
+    syscall(NR.recvfrom, fd, buf, buf.length, flags, null, null),
+  /** Joins the namespace of `fd` on the calling thread only (allowed for network namespaces in a threaded process). */
+  setns: (fd: number, nstype: number) => syscall(NR.setns, fd, nstype),
+  eventfd2: (initial: number, flags: number) => syscall(NR.eventfd2, initial, flags),
+  inotify_init1: (flags: number) => syscall(NR.inotify_init1, flags),
+  inotify_add_watch: (fd: number, path: Uint8Array, mask: number) =>
+    syscall(NR.inotify_add_watch, fd, path, mask),
+  bpf: (cmd: number, attr: Uint8Array) => syscall(NR.bpf, cmd, attr, attr.length),
   pidfd_open: (pid: number) => syscall(NR.pidfd_open, pid, 0),
   pidfd_send_signal: (pidfd: number, signal: number) =>
     syscall(NR.pidfd_send_signal, pidfd, signal, null, 0),
