@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUTPUT = join(repo, "cli/_bundle.js");
 
+/** The bundler, from npm at build time only (a variable keeps `deno check` from fetching it). */
+const ESBUILD = "npm:esbuild@0.25";
 /** Every file the bundle is made of: the TypeScript of mod.ts, lib/, cli/ and ffi/, embeds included. */
 export async function bundleSources(): Promise<string[]> {
   const files = [join(repo, "mod.ts")];
@@ -28,7 +30,7 @@ export async function bundleSources(): Promise<string[]> {
       }
     }
   }
-  for (const dir of ["lib", "cli", "ffi"]) await walk(join(repo, dir));
+  for (const dir of ["lib", "cli", "ffi", "wasm"]) await walk(join(repo, dir));
   return files.sort();
 }
 
@@ -73,7 +75,7 @@ async function main(): Promise<number> {
     console.error("cli bundle: stale; run `deno task build`");
     return 1;
   }
-  const esbuild = await import("npm:esbuild@0.25");
+  const esbuild = await import(ESBUILD);
   try {
     const result = await esbuild.build({
       entryPoints: [join(repo, "cli/main.ts")],

@@ -1,10 +1,10 @@
 /**
- * Builds the static C programs (the helper and the probe) and embeds their
- * bytes in generated TypeScript modules, with the sha256 of the sources they
- * came from. A checkout, a URL import and a `deno compile`d binary then all
+ * Builds the C artifacts (the helper and probe programs, the raw-syscall
+ * shared object) and embeds their bytes in generated TypeScript modules,
+ * with the sha256 of the sources they came from. A checkout, a URL import and a `deno compile`d binary then all
  * run the same bytes with no compiler and no cache directory.
  *
- * Usage: deno run --allow-read --allow-write --allow-run --allow-env ffi/build.ts [--check] [--force] [helper|probe...]
+ * Usage: deno run --allow-read --allow-write --allow-run --allow-env ffi/build.ts [--check] [--force] [helper|probe|syscall...]
  *   --check  exit 1 when an embed is stale, build nothing
  *   --force  rebuild even when the sources are unchanged
  *
@@ -17,20 +17,33 @@ interface Artifact {
   name: string;
   dir: string;
   sources: string[];
+  /** Compiler flags: a static program, or a shared object with no libc. */
+  flags: string[];
 }
 
 const root = dirname(fileURLToPath(import.meta.url));
+
+const WARNINGS = ["-Wall", "-Wextra", "-Werror", "-Os", "-s"];
+const STATIC_PROGRAM = [...WARNINGS, "-static"];
+const SHARED_NO_LIBC = [
+  ...WARNINGS,
+  "-shared",
+  "-fPIC",
+  "-nostdlib",
+  "-Wl,-z,noseparate-code",
+  "-Wl,--build-id=none",
+];
 
 const ARTIFACTS: Artifact[] = [
   {
     name: "helper",
     dir: join(root, "helper"),
     sources: ["main.c", "plan.c", "util.c", "ops_fs.c", "ops_proc.c"],
+    flags: STATIC_PROGRAM,
   },
-  { name: "probe", dir: join(root, "probe"), sources: ["probe.c"] },
+  { name: "probe", dir: join(root, "probe"), sources: ["probe.c"], flags: STATIC_PROGRAM },
+  { name: "syscall", dir: join(root, "syscall"), sources: ["syscall.c"], flags: SHARED_NO_LIBC },
 ];
-
-const CFLAGS = ["-Wall", "-Wextra", "-Werror", "-Os", "-static", "-s"];
 
 /** The sha256 of every .c and .h file of the artifact, in name order. */
 async function sourcesDigest(artifact: Artifact): Promise<string> {
@@ -90,7 +103,12 @@ async function compile(
   compiler: string,
 ): Promise<{ bytes: Uint8Array; version: string }> {
   const output = join(await Deno.makeTempDir({ prefix: "nsinit-build-" }), artifact.name);
-  const args = [...CFLAGS, "-o", output, ...artifact.sources.map((s) => join(artifact.dir, s))];
+  const args = [
+    ...artifact.flags,
+    "-o",
+    output,
+    ...artifact.sources.map((s) => join(artifact.dir, s)),
+  ];
   const result = await new Deno.Command(compiler, { args, stdout: "inherit", stderr: "inherit" })
     .output();
   if (!result.success) throw new Error(`${compiler} failed to build ${artifact.name}`);
@@ -120,12 +138,12 @@ function embedSource(
     `/** sha256 of the sources this binary was built from. */`,
     `export const SOURCES_SHA256 = "${digest}";`,
     `/** How it was built. */`,
-    `export const BUILT_WITH = "${compiler} ${version} ${CFLAGS.join(" ")}";`,
+    `export const BUILT_WITH = "${compiler} ${version} ${artifact.flags.join(" ")}";`,
     `/** The architecture of the binary. */`,
     `export const ARCH = "${Deno.build.arch}";`,
     `/** Size in bytes. */`,
     `export const SIZE = ${bytes.length};`,
-    `/** The static binary, base64. */`,
+    `/** The binary, base64. */`,
     `export const BASE64 = "${btoa(binary)}";`,
     "",
   ].join("\n");

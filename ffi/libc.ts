@@ -5,20 +5,17 @@
  *
  * It is kept small on purpose: each symbol costs about 0.15 ms of start-up
  * (Deno compiles a trampoline per symbol), so system calls go through the
- * one `syscall` symbol (ffi/syscalls.ts); only what is not a system call is
+ * raw-syscall object of ffi/syscalls.ts; only what is not a system call is
  * bound by name. C names are kept; each parameter carries its C type. The
  * one call that waits has a `nonblocking` binding (suffix `_async`) that runs
- * on a worker thread; errno is only read after synchronous calls, on the
- * calling thread.
+ * on a worker thread. errno is never read: see ffi/syscall/syscall.c.
  *
  * @module
  */
 
 const symbols = {
-  // errno
-  __errno_location: { parameters: [], result: "pointer" }, // int *(void)
-
-  // every system call (ffi/syscalls.ts names them): long syscall(long nr, ...)
+  // only to load ffi/syscall (a memfd is written before it exists); every
+  // other system call goes through it: long syscall(long nr, ...)
   syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
 
   // waiting without blocking the event loop (runs on a worker thread)
@@ -57,16 +54,4 @@ export function libc(): Libc {
     }
   }
   return loaded;
-}
-
-let errnoView: Deno.UnsafePointerView | undefined;
-
-/** The calling thread's errno; read it right after a synchronous call. */
-export function errno(): number {
-  if (errnoView === undefined) {
-    const pointer = libc().__errno_location();
-    if (pointer === null) throw new Error("__errno_location() returned NULL");
-    errnoView = new Deno.UnsafePointerView(pointer);
-  }
-  return errnoView.getInt32();
 }

@@ -1,17 +1,20 @@
 /**
- * System calls through libc's generic `syscall(2)`, named after their C
- * functions. Every `Deno.dlopen` symbol costs about 0.15 ms of start-up to
- * compile its trampoline, so the runtime binds one `syscall` symbol instead
- * of forty functions; the numbers below are the kernel's, per architecture.
+ * System calls, named after their C functions. Every `Deno.dlopen` symbol
+ * costs about 0.15 ms of start-up to compile its trampoline, so the runtime
+ * binds one raw-syscall function (ffi/syscall/syscall.c) instead of forty;
+ * the numbers below are the kernel's, per architecture.
  *
- * Each call returns what the system call returns: -1 with errno set (read it
- * with `errno()` from libc.ts) on failure. Buffers are passed by address and
- * must stay referenced by the caller for the duration of the call, which a
- * synchronous call guarantees.
+ * Each call returns what the system call returns, or -1 on failure with the
+ * error kept for `errno()`. The error comes back in the call's own return
+ * value, so nothing the runtime does between two calls can change it.
+ * Buffers are passed by address and must stay referenced by the caller for
+ * the duration of the call, which a synchronous call guarantees.
  *
  * @module
  */
+import { embeddedBytes } from "./embedded.ts";
 import { libc } from "./libc.ts";
+import * as rawObject from "./syscall/_embed.ts";
 
 const ARM64 = Deno.build.arch === "aarch64";
 
@@ -66,7 +69,48 @@ function word(value: Arg): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(value as Uint8Array<ArrayBuffer>)));
 }
 
-/** Calls system call `nr` with up to six arguments; returns its result as a number. */
+const RAW_SYMBOLS = {
+  nsinit_syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type RawSyscall = Deno.DynamicLibrary<typeof RAW_SYMBOLS>["symbols"]["nsinit_syscall"];
+
+let raw: RawSyscall | undefined;
+
+/**
+ * Loads ffi/syscall from a memfd. Only this bootstrap uses libc's
+ * syscall(2), whose errno it cannot read: a failure says which step failed.
+ */
+function loadRaw(): RawSyscall {
+  const bootstrap = (nr: number, a: Arg, b: Arg = 0, c: Arg = 0) =>
+    Number(libc().syscall(BigInt(nr), word(a), word(b), word(c), 0n, 0n, 0n));
+  const fail = (step: string): never => {
+    throw new Error(`Cannot load the raw-syscall object (ffi/syscall): ${step} failed`);
+  };
+  const MFD_CLOEXEC = 1;
+  const fd = bootstrap(NR.memfd_create, new TextEncoder().encode("nsinit-syscall\0"), MFD_CLOEXEC);
+  if (fd < 0) fail("memfd_create");
+  try {
+    const bytes = embeddedBytes(rawObject.BASE64);
+    for (let done = 0; done < bytes.length;) {
+      const n = bootstrap(NR.write, fd, bytes.subarray(done), bytes.length - done);
+      if (n <= 0) fail("write to its memfd");
+      done += n;
+    }
+    return Deno.dlopen(`/proc/self/fd/${fd}`, RAW_SYMBOLS).symbols.nsinit_syscall;
+  } finally {
+    bootstrap(NR.close, fd);
+  }
+}
+
+let lastErrno = 0;
+
+/** The error of the last failed system call made through {@link syscall}. */
+export function errno(): number {
+  return lastErrno;
+}
+
+/** Calls system call `nr` with up to six arguments; returns its result, or -1 and sets errno(). */
 export function syscall(
   nr: number,
   a: Arg = 0,
@@ -76,7 +120,14 @@ export function syscall(
   e: Arg = 0,
   f: Arg = 0,
 ): number {
-  return Number(libc().syscall(BigInt(nr), word(a), word(b), word(c), word(d), word(e), word(f)));
+  raw ??= loadRaw();
+  const result = Number(raw(BigInt(nr), word(a), word(b), word(c), word(d), word(e), word(f)));
+  // The kernel returns -4095..-1 for an error, never as a valid result.
+  if (result < 0 && result > -4096) {
+    lastErrno = -result;
+    return -1;
+  }
+  return result;
 }
 
 /** Directory fd meaning "the current directory" for *at calls. */

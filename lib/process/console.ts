@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { F, TIOCSWINSZ } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";

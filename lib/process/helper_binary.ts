@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { F, MFD } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import * as embedded from "../../ffi/helper/_embed.ts";

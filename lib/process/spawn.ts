@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { libc } from "../../ffi/libc.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { F } from "../../ffi/constants.ts";
 import { SystemError } from "../errors.ts";
 import { closeFd, cstr } from "../sys/fs.ts";

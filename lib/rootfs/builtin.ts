@@ -9,8 +9,7 @@
 import * as probe from "../../ffi/probe/_embed.ts";
 import { embeddedBytes } from "../../ffi/embedded.ts";
 import { Errno } from "../../ffi/_errno.ts";
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 import { cstr, lstat, mkdir, mkdirAll, removeAll, writeFile } from "../sys/fs.ts";
 

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 
 /** The process's current working directory. */

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { errno, libc } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { libc } from "../../ffi/libc.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { POLL } from "../../ffi/constants.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import { SystemError } from "../errors.ts";

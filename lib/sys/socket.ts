@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import {
   AF_UNIX,
   MSG,

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { errno } from "../../ffi/libc.ts";
-import { sys } from "../../ffi/syscalls.ts";
+import { errno, sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 
 const TCGETS = 0x5401;

@@ -2,10 +2,12 @@ import { assertEquals } from "../../_assert.ts";
 import { ARTIFACTS, sourcesDigest } from "../../../ffi/build.ts";
 import * as helper from "../../../ffi/helper/_embed.ts";
 import * as probe from "../../../ffi/probe/_embed.ts";
+import * as syscall from "../../../ffi/syscall/_embed.ts";
 
 const EMBEDS: Record<string, { SOURCES_SHA256: string; BASE64: string; SIZE: number }> = {
   helper,
   probe,
+  syscall,
 };
 
 for (const artifact of ARTIFACTS) {
