@@ -51,7 +51,21 @@ export function idMapText(maps: readonly IdMap[]): string {
   return maps.map((m) => `${m.container_id} ${m.host_id} ${m.size}\n`).join("");
 }
 
-/** Adds a new user namespace with these mappings to a config (the input form). */
+/**
+ * Adds a new user namespace with these mappings to a config (the input
+ * form), replacing any `NEWUSER` entry and mappings it had.
+ *
+ * @param config The config to edit (it is not changed).
+ * @param uidMappings The uid ranges; one must map container id 0.
+ * @param gidMappings The gid ranges; one must map container id 0.
+ * @returns The edited config.
+ * @example
+ * ```ts ignore
+ * import { defaultConfig, userNamespaceMappings, withUserNamespace } from "./mod.ts";
+ * const maps = userNamespaceMappings(100000);
+ * const config = withUserNamespace(defaultConfig({ rootfs: "/srv/box" }), maps, maps);
+ * ```
+ */
 export function withUserNamespace(
   config: ConfigInput,
   uidMappings: readonly IdMap[],

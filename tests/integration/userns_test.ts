@@ -380,62 +380,80 @@ function nobodyDir(): string {
 const CHILD = new URL("./_rootless_child.ts", import.meta.url).pathname;
 const NSINIT = new URL("../../cli/nsinit.ts", import.meta.url).pathname;
 
+/** What _rootless_child.ts reports. */
+interface ChildResult {
+  error?: string;
+  code?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** Runs _rootless_child.ts as nobody, with state and cache in `dir`. */
+async function rootlessChild(
+  dir: string,
+  extra: Record<string, unknown>,
+  args: string[],
+): Promise<ChildResult> {
+  const child = await asNobody(
+    [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      CHILD,
+      `${dir}/state`,
+      openRootfs(),
+      TEST_CGROUP_PARENT,
+      JSON.stringify(extra),
+      ...args,
+    ],
+    dir,
+    `${dir}/deno`,
+  );
+  assertEquals(child.code, 0, child.stderr);
+  return JSON.parse(child.stdout);
+}
+
+/** Runs nsinit as nobody in the open rootfs, with state and cache in `dir`. */
+function rootlessCli(dir: string, args: string[]) {
+  return asNobody(
+    ["run", "--allow-ffi", NSINIT, "--root", `${dir}/state`, ...args],
+    openRootfs(),
+    `${dir}/deno`,
+  );
+}
+
+function stateDirs(dir: string): string[] {
+  return [...Deno.readDirSync(`${dir}/state`)].map((e) => e.name).filter((n) => !n.startsWith("."));
+}
+
 Deno.test({
   name:
     "rootless: a non-root user runs echo in a container of its own user namespace, with no cgroup written",
   ...integration,
   async fn() {
-    const rootfs = openRootfs();
     const dir = nobodyDir();
     try {
-      const child = await asNobody(
-        [
-          "run",
-          "--allow-ffi",
-          "--allow-read",
-          CHILD,
-          `${dir}/state`,
-          rootfs,
-          TEST_CGROUP_PARENT,
-          "{}",
-          "/bin/sh",
-          "-c",
-          "echo hello; id -u; cat /proc/self/uid_map; cat /proc/self/setgroups",
-        ],
-        dir,
-        `${dir}/deno`,
-      );
-      assertEquals(child.code, 0, child.stderr);
-      const result = JSON.parse(child.stdout);
-      assertEquals(result.error, undefined, child.stdout);
-      assertEquals(result.code, 0, result.stderr);
-      const [hello, uid, map, setgroups] = result.stdout.trim().split("\n");
+      const script = "echo hello; id -u; cat /proc/self/uid_map; cat /proc/self/setgroups";
+      const result = await rootlessChild(dir, {}, ["/bin/sh", "-c", script]);
+      assertEquals([result.error, result.code], [undefined, 0], JSON.stringify(result));
+      const [hello, uid, map, setgroups] = result.stdout!.trim().split("\n");
       assertEquals([hello, uid, setgroups], ["hello", "0", "deny"]);
-      assertEquals(idLines(map), [`0 ${NOBODY} 1`]);
+      assertEquals(idLines(map!), [`0 ${NOBODY} 1`]);
+
+      // A second process joins the first's user namespace (setgroups stays denied there).
+      const joined = await rootlessChild(dir, {}, [
+        "--join",
+        "/bin/sh",
+        "-c",
+        "id -u; ps -o pid,comm | grep -c sleep",
+      ]);
+      assertEquals([joined.error, joined.code], [undefined, 0], JSON.stringify(joined));
+      assertEquals(joined.stdout!.trim().split("\n"), ["0", "1"]);
 
       // The CLI, as a user types it.
-      const cli = await asNobody(
-        [
-          "run",
-          "--allow-ffi",
-          NSINIT,
-          "--root",
-          `${dir}/state`,
-          "exec",
-          "--rootless",
-          "--id",
-          "rl",
-          "echo",
-          "hello from nsinit",
-        ],
-        rootfs,
-        `${dir}/deno`,
-      );
-      assertEquals([cli.code, cli.stdout, cli.stderr], [0, "hello from nsinit\n", ""]);
-      assertEquals(
-        [...Deno.readDirSync(`${dir}/state`)].filter((e) => !e.name.startsWith(".")),
-        [],
-      );
+      const cli = await rootlessCli(dir, ["exec", "--rootless", "--id", "rl", "echo", "hello"]);
+      assertEquals([cli.code, cli.stdout, cli.stderr], [0, "hello\n", ""]);
+      assertEquals(stateDirs(dir), []);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
@@ -457,66 +475,31 @@ Deno.test({
   name: "rootless: what needs real root is refused with one clear line naming the field",
   ...integration,
   async fn() {
-    const rootfs = openRootfs();
     const dir = nobodyDir();
     try {
-      const child = await asNobody(
-        [
-          "run",
-          "--allow-ffi",
-          "--allow-read",
-          CHILD,
-          `${dir}/state`,
-          rootfs,
-          TEST_CGROUP_PARENT,
-          JSON.stringify({ cgroups: { memory: 64 << 20, parent: TEST_CGROUP_PARENT } }),
-          "true",
-        ],
+      const limited = await rootlessChild(
         dir,
-        `${dir}/deno`,
+        { cgroups: { memory: 64 << 20, parent: TEST_CGROUP_PARENT } },
+        ["true"],
       );
-      assertEquals(child.code, 0, child.stderr);
       assertMatch(
-        JSON.parse(child.stdout).error,
+        limited.error ?? "",
         /cgroups\.memory: Cgroup limits need root or a delegated cgroup \(running as uid 65534, not root\)/,
       );
-      const cli = await asNobody(
+      const cases: [string[], RegExp][] = [
         [
-          "run",
-          "--allow-ffi",
-          NSINIT,
-          "--root",
-          `${dir}/state`,
-          "exec",
-          "--userns-root-uid",
-          "1000",
-          "--id",
-          "rl",
-          "true",
+          ["--userns-root-uid", "1000"],
+          /^nsinit: .*uid_mappings\[0\]: Maps host ids other than your own uid 65534: that needs root/,
         ],
-        rootfs,
-        `${dir}/deno`,
-      );
-      assertEquals(cli.code, 1, cli.stderr);
-      assertEquals(cli.stderr.trim().split("\n").length, 1, cli.stderr);
-      assertMatch(
-        cli.stderr,
-        /^nsinit: .*uid_mappings\[0\]: Maps host ids other than your own uid 65534: that needs root/,
-      );
-      const plain = await asNobody(
-        ["run", "--allow-ffi", NSINIT, "--root", `${dir}/state`, "exec", "--id", "rl", "true"],
-        rootfs,
-        `${dir}/deno`,
-      );
-      assertEquals(plain.code, 1, plain.stderr);
-      assertMatch(
-        plain.stderr,
-        /^nsinit: .*namespaces: A `NEWUSER` namespace mapping your own ids is needed/,
-      );
-      assertEquals(
-        [...Deno.readDirSync(`${dir}/state`)].filter((e) => !e.name.startsWith(".")),
-        [],
-      );
+        [[], /^nsinit: .*namespaces: A `NEWUSER` namespace mapping your own ids is needed/],
+      ];
+      for (const [flags, pattern] of cases) {
+        const cli = await rootlessCli(dir, ["exec", ...flags, "--id", "rl", "true"]);
+        assertEquals(cli.code, 1, cli.stderr);
+        assertEquals(cli.stderr.trim().split("\n").length, 1, cli.stderr);
+        assertMatch(cli.stderr, pattern);
+      }
+      assertEquals(stateDirs(dir), []);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
