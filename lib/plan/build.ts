@@ -72,7 +72,7 @@ export interface InitPlanInput {
   /**
    * The parent is not root on the host (rootless): the init is dumpable
    * while its id maps are written, and setgroups is denied in its user
-   * namespace, so the process keeps no supplementary groups of its own.
+   * namespace, so the process's supplementary groups are left as they are.
    */
   unprivileged?: boolean;
 }
@@ -241,6 +241,7 @@ function cgroupEnterOps(cgroups: CgroupPlacement): PlanOp[] {
  * A new init enters its v1 cgroups itself once the parent, which creates
  * them while the init clones and mounts, says they are ready; it does so
  * before pivot_root, while the host's cgroup files are still in sight.
+ * With a user namespace the helper runs these same ops before it clones.
  */
 function deferredCgroupOps(cgroups: CgroupPlacement): PlanOp[] {
   if (cgroups.enter.length === 0) return [];
