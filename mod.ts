@@ -39,6 +39,9 @@ export {
   parseConfig,
   parseConfigJson,
   resolveRootfs,
+  rootlessConfig,
+  userNamespaceMappings,
+  withUserNamespace,
 } from "./lib/config/mod.ts";
 export type {
   Cgroup,
@@ -78,6 +81,8 @@ export { builtinRootfs } from "./lib/rootfs/builtin.ts";
 export { namespaceIds } from "./lib/sys/namespaces.ts";
 export type { NamespaceFile } from "./lib/sys/namespaces.ts";
 export { workingDirectory } from "./lib/sys/cwd.ts";
+export { callerIds } from "./lib/sys/ids.ts";
+export type { CallerIds } from "./lib/sys/ids.ts";
 export { signalNumber } from "./lib/sys/proc.ts";
 export { makeRaw } from "./lib/sys/terminal.ts";
 export type { RawTerminal } from "./lib/sys/terminal.ts";

@@ -4,7 +4,16 @@
  *
  * @module
  */
-import { type ConfigInput, MS, signalNumber, workingDirectory } from "../mod.ts";
+import {
+  callerIds,
+  type ConfigInput,
+  MS,
+  rootlessConfig,
+  signalNumber,
+  userNamespaceMappings,
+  withUserNamespace,
+  workingDirectory,
+} from "../mod.ts";
 import { type OptionSpecs, type OptionValues, UsageError } from "./_args.ts";
 
 /** The create flags this version supports. */
@@ -37,6 +46,15 @@ export const CREATE_FLAGS: OptionSpecs = {
   pid: { type: "string", value: "MODE", help: "pid namespace: private, host, or a path to join" },
   uts: { type: "string", value: "MODE", help: "uts namespace: private, host, or a path to join" },
   mnt: { type: "string", value: "MODE", help: "mount namespace: private, host, or a path to join" },
+  "userns-root-uid": {
+    type: "string",
+    value: "N",
+    help: "new user namespace with container root mapped to host id N (uids and gids)",
+  },
+  rootless: {
+    type: "boolean",
+    help: "run without root: a user namespace mapping only your own uid and gid",
+  },
 };
 
 type Namespaces = NonNullable<ConfigInput["namespaces"]>;
@@ -116,5 +134,25 @@ export function applyCreateFlags(config: ConfigInput, values: OptionValues): Con
     }
   }
   next.namespaces = namespaces;
-  return next;
+  return userNamespaceFlags(next, values);
+}
+
+/** `--userns-root-uid N` (the seed's mappings) and `--rootless` (your own ids only). */
+function userNamespaceFlags(config: ConfigInput, values: OptionValues): ConfigInput {
+  const rootUid = values["userns-root-uid"];
+  if (typeof rootUid === "string" && values.rootless === true) {
+    throw new UsageError("Give --userns-root-uid or --rootless, not both");
+  }
+  if (values.rootless === true) return rootlessConfig(config, callerIds());
+  if (typeof rootUid !== "string") return config;
+  if (!/^\d+$/.test(rootUid)) {
+    throw new UsageError(`Invalid --userns-root-uid \`${rootUid}\`: give a host uid`);
+  }
+  let maps;
+  try {
+    maps = userNamespaceMappings(Number(rootUid));
+  } catch (error) {
+    throw new UsageError(`Invalid --userns-root-uid \`${rootUid}\`: ${(error as Error).message}`);
+  }
+  return withUserNamespace(config, maps, maps);
 }

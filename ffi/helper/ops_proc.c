@@ -44,6 +44,23 @@ static int op_identity(const struct plan *plan, uint32_t i)
 	return 0;
 }
 
+/*
+ * Becomes uid/gid without touching the supplementary groups: in a user
+ * namespace whose setgroups is "deny" (rootless), and right after the
+ * parent wrote the id maps, to become the namespace's root.
+ */
+static int op_setid(const struct plan *plan, uint32_t i)
+{
+	const struct plan_op *op = &plan->ops[i];
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return -1;
+	if (syscall(SYS_setresgid, (gid_t)op->num[1], (gid_t)op->num[1], (gid_t)op->num[1]) < 0)
+		return -1;
+	if (syscall(SYS_setresuid, (uid_t)op->num[0], (uid_t)op->num[0], (uid_t)op->num[0]) < 0)
+		return -1;
+	return 0;
+}
+
 static int op_bounding(const struct plan *plan, uint32_t i)
 {
 	uint64_t keep = (uint64_t)plan->ops[i].num[0];
@@ -330,6 +347,11 @@ int run_proc_op(const struct plan *plan, uint32_t index)
 		return op_exec(plan, index);
 	case OP_CGROUP_ENTER:
 		return op_cgroup_enter(plan, index);
+	case OP_DUMPABLE:
+		/* An unprivileged parent can only open /proc/<pid>/uid_map of a dumpable process. */
+		return prctl(PR_SET_DUMPABLE, (unsigned long)op->num[0], 0, 0, 0);
+	case OP_SETID:
+		return op_setid(plan, index);
 	}
 	errno = EINVAL;
 	return -1;

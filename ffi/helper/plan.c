@@ -109,13 +109,15 @@ int plan_decode(struct plan *plan, const void *message, uint32_t size, int fd_li
 		*bad_op = (int)i;
 		if (check_op(plan, i, fd_limit) < 0)
 			return -1;
-		/* Joins happen before the clone and the other ops after it,
-		 * but for cgroup entries, which may be made on either side. */
+		/* Joins happen before the clone and the other ops after it, but
+		 * for cgroup entries and the sync points that wait for them, which
+		 * may be on either side. */
 		uint32_t code = plan->ops[i].code;
 		if (code == OP_CLONE) {
 			if (++clones > 1)
 				return -1;
-		} else if (code != OP_CGROUP_ENTER && (code == OP_SETNS) != (clones == 0))
+		} else if (code != OP_CGROUP_ENTER && code != OP_SYNC &&
+			   (code == OP_SETNS) != (clones == 0))
 			return -1;
 	}
 	if (clones != 1 || plan->ops[plan->op_count - 1].code != OP_EXEC) {

@@ -65,7 +65,9 @@
 	X(PDEATHSIG, 25, N, N, N, N)       \
 	X(CHDIR, 26, S, N, N, N)           \
 	X(EXEC, 27, L, L, L, N)            \
-	X(CGROUP_ENTER, 28, S, S, N, N)
+	X(CGROUP_ENTER, 28, S, S, N, N)    \
+	X(DUMPABLE, 33, N, N, N, N)        \
+	X(SETID, 34, N, N, N, N)
 
 #define PLAN_OP_ENUM(name, code, a, b, c, d) OP_##name = code,
 enum plan_op_code { PLAN_OPS(PLAN_OP_ENUM) OP_MAX };

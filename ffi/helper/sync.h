@@ -4,12 +4,15 @@
  *
  *   Deno                          helper (H)                 init (C)
  *   ---- plan (one message) ---->
+ *   <--- SYNC_READY {arg=tag} ---  (OP_SYNC before the clone: cgroups, user namespaces)
+ *   ---- SYNC_GO {arg=tag} ----->
  *                                 setns, clone(CLONE_PARENT)
  *   <--- SYNC_PID {arg=pid} -----
  *                                 _exit(0)
  *                                                            setup ops
  *   <--- SYNC_CONSOLE {fd via SCM_RIGHTS} -------------------  (terminal only)
- *   <--- SYNC_READY {arg=tag} -------------------------------  (OP_SYNC only)
+ *   <--- SYNC_READY {arg=tag} -------------------------------  (OP_SYNC only;
+ *        Deno writes /proc/<pid>/uid_map and gid_map at tag 2)
  *   ---- SYNC_GO {arg=tag} --------------------------------->
  *   <--- EOF: execve succeeded (the socket is close-on-exec) -
  *   <--- SYNC_ERROR {op, err, arg} from H or C at any point, then _exit

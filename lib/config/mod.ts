@@ -31,6 +31,14 @@ export type { CapabilityName } from "./capabilities.ts";
 export { rlimitName, rlimitNumber, RLIMITS } from "./rlimits.ts";
 export type { RlimitName } from "./rlimits.ts";
 export { MS } from "./mount_flags.ts";
+export {
+  hostIdOf,
+  idMapText,
+  isMapped,
+  rootlessConfig,
+  userNamespaceMappings,
+  withUserNamespace,
+} from "./userns.ts";
 export { MOUNT_DEVICES, NAMESPACE_TYPES } from "./schema.ts";
 export type {
   Cgroup,

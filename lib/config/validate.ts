@@ -17,6 +17,7 @@ import { isCapabilityName } from "./capabilities.ts";
 import { rlimitName } from "./rlimits.ts";
 import { formatPath, show } from "./_issues.ts";
 import type { Config, IdMap, Mount, NamespaceType } from "./types.ts";
+import { isMapped } from "./userns.ts";
 
 /** What a path on the host is, as `lstat` would tell; `symlink` is never followed. */
 export type PathKind = "directory" | "symlink" | "missing" | "other";
@@ -118,11 +119,41 @@ function* namespaceNeeds(config: Config): Iterable<ConfigIssue> {
     if (config[field].length > 0 && !has(config, type)) yield issue([field], needs(type));
   }
   // A new user namespace without a mapping for root would leave the init unmapped.
-  const creatingUserNs = config.namespaces.some((ns) => ns.type === "NEWUSER" && ns.path === "");
-  if (!creatingUserNs) return;
+  const userNs = config.namespaces.find((ns) => ns.type === "NEWUSER");
+  if (userNs === undefined) return;
   for (const field of ["uid_mappings", "gid_mappings"] as const) {
-    if (!config[field].some((m) => m.container_id === 0)) {
+    if (userNs.path !== "") {
+      if (config[field].length > 0) {
+        yield issue([field], "Must be empty when the user namespace is joined by `path`");
+      }
+    } else if (!config[field].some((m) => m.container_id === 0)) {
       yield issue([field], "Must map container id 0 when a `NEWUSER` namespace is created");
+    }
+  }
+}
+
+/** The kernel's limit on the lines of one uid_map or gid_map. */
+const MAX_ID_MAP_RANGES = 340;
+
+/** Ids the config names inside the container must be mapped, or the kernel refuses them. */
+function* mappedIds(config: Config): Iterable<ConfigIssue> {
+  if (!config.namespaces.some((ns) => ns.type === "NEWUSER" && ns.path === "")) return;
+  for (const [i, gid] of config.additional_groups.entries()) {
+    if (!isMapped(config.gid_mappings, gid)) {
+      yield issue(["additional_groups", i], `Gid ${gid} is not mapped by \`gid_mappings\``);
+    }
+  }
+  for (const [i, mount] of config.mounts.entries()) {
+    for (const option of mount.data.split(",")) {
+      const match = /^([ug]id)=(\d+)$/.exec(option);
+      if (!match) continue;
+      const field = match[1] === "uid" ? "uid_mappings" : "gid_mappings";
+      if (!isMapped(config[field], Number(match[2]))) {
+        yield issue(
+          ["mounts", i, "data"],
+          `\`${option}\` names an id that \`${field}\` does not map: map it or drop the option`,
+        );
+      }
     }
   }
 }
@@ -132,6 +163,12 @@ function* idMappings(config: Config): Iterable<ConfigIssue> {
   const end = (start: number, m: IdMap) => start + m.size;
   for (const field of ["uid_mappings", "gid_mappings"] as const) {
     const maps = config[field];
+    if (maps.length > MAX_ID_MAP_RANGES) {
+      yield issue(
+        [field],
+        `Too many ranges: the kernel takes at most ${MAX_ID_MAP_RANGES}, got ${maps.length}`,
+      );
+    }
     for (const [i, m] of maps.entries()) {
       if (end(m.container_id, m) > 2 ** 32 || end(m.host_id, m) > 2 ** 32) {
         yield issue(
@@ -374,6 +411,7 @@ export const CHECKS: readonly Check[] = Object.freeze([
   { name: "namespaces", run: namespaces },
   { name: "namespace-needs", run: namespaceNeeds },
   { name: "id-mappings", run: idMappings },
+  { name: "mapped-ids", run: mappedIds },
   { name: "mounts", run: mounts },
   { name: "device-nodes", run: deviceNodes },
   { name: "cgroup-device-rules", run: cgroupDeviceRules },

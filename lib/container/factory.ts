@@ -48,7 +48,11 @@ class FsFactory implements Factory {
   create(id: string, input: ConfigInput | Config): Promise<Container> {
     try {
       validateId(id);
-      const config = parseConfig(input, { inspectPath });
+      const config = parseConfig(input, {
+        inspectPath,
+        // As the seed checked: a kernel without user namespaces has no /proc/self/ns/user.
+        userNamespacesAvailable: lstat("/proc/self/ns/user") !== null,
+      });
       mkdirAll(this.root, 0o700);
       const dir = `${this.root}/${id}`;
       if (!mkdir(dir, 0o700)) {

@@ -33,6 +33,15 @@ import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
 import { resolveUser } from "../user/lookup.ts";
 import type { ExecUser } from "../user/lookup.ts";
 import { closeNamespaces, NAMESPACE_FILES, openNamespaces } from "./namespaces.ts";
+import { rootlessIssues } from "../plan/userns.ts";
+import { callerIds } from "../sys/ids.ts";
+import {
+  checkUserMapped,
+  checkUserNamespaceHost,
+  setgroupsAllowed,
+  writableCgroupDirs,
+  writeIdMaps,
+} from "./userns.ts";
 import { SIGNALS } from "../../ffi/constants.ts";
 
 const DEFAULT_ENV = [`PATH=${DEFAULT_PATH}`];
@@ -161,8 +170,22 @@ export async function startInit(
   options: ProcessOptions,
 ): Promise<ContainerProcess> {
   const { config } = target;
-  const issues = unsupportedFeatures(config, hostLsms());
+  const caller = callerIds();
+  const unprivileged = caller.uid !== 0;
+  // An unnamed cgroup takes the container's id, so two containers never share one.
+  const cgroup = { parent: config.cgroups.parent, name: config.cgroups.name || target.id };
+  const { hierarchies, initPaths } = cgroupLayout();
+  const allDirs = cgroupDirs(hierarchies, initPaths, cgroup);
+  // Without root, only cgroups delegated to the caller are used; the others are not touched.
+  const dirs = unprivileged ? writableCgroupDirs(allDirs, caller) : allDirs;
+  const issues = [
+    ...(unprivileged
+      ? rootlessIssues(config, { ...caller, cgroupsWritable: dirs.length === allDirs.length })
+      : []),
+    ...unsupportedFeatures(config, hostLsms()),
+  ];
   if (issues.length > 0) throw new ConfigError(issues);
+  checkUserNamespaceHost(config);
   const process = planProcess(options);
 
   const undo = new Undo();
@@ -182,12 +205,9 @@ export async function startInit(
 
     const createsMountNs = config.namespaces.some((ns) => ns.type === "NEWNS" && ns.path === "");
     const user = lookupUser(createsMountNs ? config.rootfs : "/", config, options);
+    checkUserMapped(config, user);
     const bindSources = bindSourceKinds(config);
 
-    // An unnamed cgroup takes the container's id, so two containers never share one.
-    const cgroup = { parent: config.cgroups.parent, name: config.cgroups.name || target.id };
-    const { hierarchies, initPaths } = cgroupLayout();
-    const dirs = cgroupDirs(hierarchies, initPaths, cgroup);
     // A parent that already exists was made by the runtime if this container
     // made it on an earlier start, or another container did (read only when needed).
     let shared: Set<string> | undefined;
@@ -213,7 +233,9 @@ export async function startInit(
           denied: config.cgroups.denied_devices,
         });
       }
-      return [SYNC_TAG.CGROUPS];
+      // Answered only when the plan waits for it: a go-ahead nobody reads would be taken for the next one.
+      const waits = plan.some((op) => op.op === "SYNC" && op.tag === SYNC_TAG.CGROUPS);
+      return waits ? [SYNC_TAG.CGROUPS] : [];
     };
 
     const plan = buildInitPlan({
@@ -223,6 +245,7 @@ export async function startInit(
       bindSources,
       joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: helper.joinFds[i]! })),
       cgroups: cgroupPlacement(dirs.map((d) => ({ path: d.path, version: d.hierarchy.version }))),
+      unprivileged,
     });
     const started: StateFile = {
       ...state,
@@ -240,6 +263,9 @@ export async function startInit(
         );
         writeState(target.dir, started);
         undo.push(() => writeState(target.dir, state));
+      },
+      onReady: (tag) => {
+        if (tag === SYNC_TAG.USERMAP) writeIdMaps(started.init_process_pid, config, unprivileged);
       },
     });
     closeNamespaces(namespaces);
@@ -281,6 +307,7 @@ export async function startJoined(
           initPidfd: joinFds[0]!,
           initPid,
           cgroups: cgroupPlacement(dirsFromRecord(state.cgroup_paths)),
+          setgroups: setgroupsAllowed(initPid),
         }),
       stdio: stdio.childFds,
       extraFiles: options.extraFiles ?? [],

@@ -11,6 +11,7 @@ import { CLONE } from "../../ffi/constants.ts";
 import type { ExecUser } from "../user/lookup.ts";
 import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
+import { deviceBindOps, sysfsBindOps, USERMAP_TAG, userNamespaceOps } from "./userns.ts";
 import {
   cleanPath,
   deviceOps,
@@ -54,6 +55,8 @@ export interface CgroupPlacement {
 export const SYNC_TAG = {
   /** The parent has created the v1 cgroup directories and set their device rules. */
   CGROUPS: 1,
+  /** The parent has written the new user namespace's id maps. */
+  USERMAP: USERMAP_TAG,
 } as const;
 
 /** Everything a new container's init plan is made from. */
@@ -66,6 +69,12 @@ export interface InitPlanInput {
   joins: readonly NamespaceJoin[];
   /** For each bind mount (by index in config.mounts), whether its source is a file or a directory. */
   bindSources: ReadonlyMap<number, SourceKind>;
+  /**
+   * The parent is not root on the host (rootless): the init is dumpable
+   * while its id maps are written, and setgroups is denied in its user
+   * namespace, so the process's supplementary groups are left as they are.
+   */
+  unprivileged?: boolean;
 }
 
 /** Everything a plan to join a running container is made from. */
@@ -78,6 +87,8 @@ export interface JoinPlanInput {
   initPidfd: number;
   /** The init's host pid, for messages. */
   initPid: number;
+  /** Whether setgroups is allowed in the container's user namespace (default true). */
+  setgroups?: boolean;
 }
 
 /** The clone flag of each namespace type. */
@@ -140,8 +151,9 @@ function processOps(
   config: Config,
   process: PlanProcess,
   user: ExecUser,
-  pdeathsig: number,
+  options: { pdeathsig: number; setgroups: boolean },
 ): PlanOp[] {
+  const { pdeathsig } = options;
   const caps = capabilityMask(process.capabilities ?? config.capabilities);
   const env = processEnv(process.env, user);
   const ops: PlanOp[] = config.rlimits.map((r) => ({
@@ -152,7 +164,9 @@ function processOps(
   }));
   ops.push(
     { op: "BOUNDING", keep: caps },
-    { op: "IDENTITY", uid: user.uid, gid: user.gid, groups: user.additionalGids },
+    options.setgroups
+      ? { op: "IDENTITY", uid: user.uid, gid: user.gid, groups: user.additionalGids }
+      : { op: "SETID", uid: user.uid, gid: user.gid },
     { op: "CAPS", effective: caps, permitted: caps, inheritable: 0n, ambient: 0n },
   );
   // After IDENTITY: changing credentials clears the parent-death signal.
@@ -185,6 +199,8 @@ function consoleOp(process: PlanProcess, user: ExecUser, bindConsole: boolean): 
 /** The root filesystem: propagation, the rootfs bind, mounts, devices, cgroups, then the switch. */
 function rootfsOps(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
+  const userNs = hasNamespace(config, "NEWUSER");
+  const ownsNet = createsNamespace(config, "NEWNET");
   const ops: PlanOp[] = [
     {
       op: "MOUNT",
@@ -198,12 +214,21 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     { op: "ROOTFS", rootfs: config.rootfs },
   ];
   config.mounts.forEach((mount, index) =>
-    ops.push(...mountOps(mount, input.bindSources.get(index)))
+    ops.push(
+      ...(userNs && !ownsNet && mount.device === "sysfs"
+        ? sysfsBindOps(mount)
+        : mountOps(mount, input.bindSources.get(index))),
+    )
   );
-  ops.push(...deviceOps(config.devices), ...devSymlinkOps());
+  ops.push(
+    ...(userNs ? deviceBindOps(config.devices) : deviceOps(config.devices)),
+    ...devSymlinkOps(),
+  );
   if (process.terminal) ops.push(consoleOp(process, user, true));
   ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
-  ops.push(...deferredCgroupOps(input.cgroups), { op: "PIVOT", noPivot: config.no_pivot_root });
+  // In a user namespace the cgroups were entered before the clone.
+  if (!userNs) ops.push(...deferredCgroupOps(input.cgroups));
+  ops.push({ op: "PIVOT", noPivot: config.no_pivot_root });
   if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
   return ops;
 }
@@ -216,6 +241,7 @@ function cgroupEnterOps(cgroups: CgroupPlacement): PlanOp[] {
  * A new init enters its v1 cgroups itself once the parent, which creates
  * them while the init clones and mounts, says they are ready; it does so
  * before pivot_root, while the host's cgroup files are still in sight.
+ * With a user namespace the helper runs these same ops before it clones.
  */
 function deferredCgroupOps(cgroups: CgroupPlacement): PlanOp[] {
   if (cgroups.enter.length === 0) return [];
@@ -225,28 +251,42 @@ function deferredCgroupOps(cgroups: CgroupPlacement): PlanOp[] {
 /** The plan for a container's first process. */
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
-  const ops: PlanOp[] = [];
+  const userNs = hasNamespace(config, "NEWUSER");
+  const unprivileged = input.unprivileged ?? false;
+  // In a user namespace the init could not write the host's cgroup files:
+  // the helper enters the cgroups before it joins or clones anything.
+  const ops: PlanOp[] = userNs ? deferredCgroupOps(input.cgroups) : [];
   for (const type of JOIN_ORDER) {
     const join = input.joins.find((j) => j.type === type);
     if (join) {
       ops.push({ op: "SETNS", fd: join.fd, nstype: NAMESPACE_FLAGS[type], label: join.path });
     }
   }
-  ops.push(
-    { op: "CLONE", flags: CLONE.PARENT | cloneFlags(config), cgroup: input.cgroups.cloneInto },
-    { op: "UMASK", mask: 0 },
-  );
+  ops.push({
+    op: "CLONE",
+    flags: CLONE.PARENT | cloneFlags(config),
+    cgroup: input.cgroups.cloneInto,
+  });
+  if (createsNamespace(config, "NEWUSER")) ops.push(...userNamespaceOps(unprivileged));
+  // A joined user namespace has its maps already: become its root at once.
+  else if (userNs) ops.push({ op: "SETID", uid: 0, gid: 0 });
+  ops.push({ op: "UMASK", mask: 0 });
   if (createsNamespace(config, "NEWNS")) {
     ops.push(...rootfsOps(input));
   } else {
-    ops.push(...deferredCgroupOps(input.cgroups));
+    if (!userNs) ops.push(...deferredCgroupOps(input.cgroups));
     if (process.terminal) ops.push(consoleOp(process, user, false));
   }
   if (config.hostname !== "") ops.push({ op: "HOSTNAME", hostname: config.hostname });
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
     ops.push({ op: "IFUP", name: "lo" });
   }
-  ops.push(...processOps(config, process, user, config.parent_death_signal));
+  ops.push(
+    ...processOps(config, process, user, {
+      pdeathsig: config.parent_death_signal,
+      setgroups: !unprivileged,
+    }),
+  );
   return ops;
 }
 
@@ -266,7 +306,10 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   }
   ops.push({ op: "CLONE", flags: CLONE.PARENT, cgroup: input.cgroups.cloneInto });
   if (process.terminal) ops.push(consoleOp(process, user, false));
-  ops.push(...processOps(config, process, user, 0));
+  ops.push(...processOps(config, process, user, {
+    pdeathsig: 0,
+    setgroups: input.setgroups ?? true,
+  }));
   return ops;
 }
 

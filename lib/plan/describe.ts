@@ -94,6 +94,10 @@ function describeOp(op: PlanOp): { name: string; detail: string } {
       return { name: "drop bounding capabilities", detail: "" };
     case "IDENTITY":
       return { name: "set user", detail: `uid=${op.uid} gid=${op.gid}` };
+    case "SETID":
+      return { name: "set user", detail: `uid=${op.uid} gid=${op.gid} (no groups)` };
+    case "DUMPABLE":
+      return { name: "set dumpable", detail: String(op.dumpable) };
     case "CAPS":
       return { name: "set capabilities", detail: "" };
     case "PDEATHSIG":

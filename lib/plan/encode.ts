@@ -61,6 +61,8 @@ export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: str
   CHDIR: { code: 26, slots: "SNNN" },
   EXEC: { code: 27, slots: "LLLN" },
   CGROUP_ENTER: { code: 28, slots: "SSNN" },
+  DUMPABLE: { code: 33, slots: "NNNN" },
+  SETID: { code: 34, slots: "NNNN" },
 };
 
 type Slot =
@@ -169,6 +171,10 @@ function toRecord(op: PlanOp): OpRecord {
         num: [op.uid, op.gid, op.groups.length],
         slots: [undefined, undefined, { kind: "U", value: op.groups }],
       };
+    case "SETID":
+      return { flags: 0, num: [op.uid, op.gid], slots: [] };
+    case "DUMPABLE":
+      return { flags: 0, num: [op.dumpable ? 1 : 0], slots: [] };
     case "CAPS":
       return { flags: 0, num: [op.effective, op.permitted, op.inheritable, op.ambient], slots: [] };
     case "PDEATHSIG":

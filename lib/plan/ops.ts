@@ -211,6 +211,26 @@ export interface IdentityOp {
   groups: readonly number[];
 }
 
+/**
+ * Become this uid and gid without setting supplementary groups: the first
+ * step inside a new user namespace, and the identity of a process where
+ * setgroups(2) is denied (a user namespace an unprivileged user made).
+ */
+export interface SetidOp {
+  op: "SETID";
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Set the dumpable flag: an unprivileged parent can only write the id maps
+ * of a dumpable process, so a rootless init is dumpable around that point.
+ */
+export interface DumpableOp {
+  op: "DUMPABLE";
+  dumpable: boolean;
+}
+
 /** Set the capability sets exactly. */
 export interface CapsOp {
   op: "CAPS";
@@ -266,6 +286,8 @@ export type PlanOp =
   | SyncOp
   | BoundingOp
   | IdentityOp
+  | SetidOp
+  | DumpableOp
   | CapsOp
   | PdeathsigOp
   | ChdirOp

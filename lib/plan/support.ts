@@ -10,7 +10,7 @@ import type { ConfigIssue } from "../errors.ts";
 import { tryReadTextFile } from "../sys/fs.ts";
 
 /** Cgroup fields that set resource limits (applied by the cgroups issue, not yet here). */
-const LIMIT_FIELDS = [
+export const LIMIT_FIELDS = [
   "memory",
   "memory_reservation",
   "memory_swap",
@@ -62,11 +62,6 @@ export function unsupportedFeatures(config: Config, lsm: LsmState): ConfigIssue[
   for (const field of LIMIT_FIELDS) {
     if (isSet(config.cgroups[field])) notYet(`cgroups.${field}`, "Cgroup resource limits");
   }
-  config.namespaces.forEach((ns, i) => {
-    if (ns.type === "NEWUSER") notYet(`namespaces[${i}]`, "User namespaces");
-  });
-  if (config.uid_mappings.length > 0) notYet("uid_mappings", "User namespace mappings");
-  if (config.gid_mappings.length > 0) notYet("gid_mappings", "User namespace mappings");
   config.networks.forEach((network, i) => {
     if (network.type !== "loopback") {
       notYet(`networks[${i}].type`, `Networks of type \`${network.type}\``);

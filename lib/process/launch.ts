@@ -104,7 +104,12 @@ export interface LaunchHooks {
   whileCloning?: () => readonly number[];
   /** Called with the new process's pid as soon as it is known (to record state). */
   onPid?: (pid: number) => void;
-  /** Called when the process reaches a SYNC op; it continues once this resolves. */
+  /**
+   * Called when the process reaches a SYNC op; it continues once this
+   * resolves. Always called after `onPid`: a sync point reported before the
+   * pid is held until the pid comes, so a SYNC the helper reaches before its
+   * clone must be one `whileCloning` answers.
+   */
   onReady?: (tag: number) => Promise<void> | void;
 }
 
@@ -168,6 +173,11 @@ export class Launch {
       // so records of both may come in either order; the end of stream means
       // both are done: exec'd, or exited after an error record.
       let failed: SystemError | undefined;
+      const held: number[] = [];
+      const ready = async (tag: number) => {
+        await hooks.onReady?.(tag);
+        channel.send(SYNC.GO, tag);
+      };
       for (
         let record = await channel.receive();
         record !== null;
@@ -176,13 +186,14 @@ export class Launch {
         if (record.type === SYNC.PID) {
           adopt(started, record.arg);
           hooks.onPid?.(record.arg);
+          for (const tag of held.splice(0)) await ready(tag);
         } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
           started.consoleFd = record.fd;
         } else if (record.type === SYNC.READY) {
           if (failed) throw failed;
           if (answered.has(record.arg)) continue;
-          await hooks.onReady?.(record.arg);
-          channel.send(SYNC.GO, record.arg);
+          if (started.pid === 0) held.push(record.arg);
+          else await ready(record.arg);
         } else if (record.type === SYNC.ERROR) {
           failed ??= failure(plan, record);
         } else {

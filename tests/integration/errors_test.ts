@@ -384,14 +384,6 @@ Deno.test({
         }),
         "networks[1].type",
       ],
-      [
-        testConfig({
-          namespaces: [...base.namespaces!, { type: "NEWUSER" }],
-          uid_mappings: [{ container_id: 0, host_id: 100000, size: 65536 }],
-          gid_mappings: [{ container_id: 0, host_id: 100000, size: 65536 }],
-        }),
-        `namespaces[${base.namespaces!.length}] uid_mappings gid_mappings`,
-      ],
     ];
     for (const [config, fields] of cases) {
       const error = await expectStartFailure(config, { args: ["true"] });

@@ -400,3 +400,36 @@ Deno.test("applyCreateFlags() results pass validation for a typical command line
   assertEquals(parsed.parent_death_signal, 15);
   assertEquals(parsed.namespaces.find((ns) => ns.type === "NEWIPC")?.path, "/proc/1/ns/ipc");
 });
+
+Deno.test("applyCreateFlags() --userns-root-uid N adds NEWUSER with the seed's maps for uids and gids", () => {
+  const parsed = parseConfig(applyCreateFlags(template(), flags("--userns-root-uid", "1000")));
+  assertEquals(parsed.namespaces.filter((ns) => ns.type === "NEWUSER"), [
+    { type: "NEWUSER", path: "" },
+  ]);
+  const maps = [
+    { container_id: 0, host_id: 1000, size: 1 },
+    { container_id: 1, host_id: 1, size: 999 },
+    { container_id: 1001, host_id: 1001, size: 2147482647 },
+  ];
+  assertEquals([parsed.uid_mappings, parsed.gid_mappings], [maps, maps]);
+  assertUsageError(
+    () => applyCreateFlags(template(), flags("--userns-root-uid", "root")),
+    /--userns-root-uid `root`/,
+  );
+  assertUsageError(
+    () => applyCreateFlags(template(), flags("--userns-root-uid", "0")),
+    /--userns-root-uid `0`/,
+  );
+  assertUsageError(
+    () => applyCreateFlags(template(), flags("--userns-root-uid", "5", "--rootless")),
+    /not both/,
+  );
+});
+
+Deno.test("applyCreateFlags() --rootless maps only the caller's own ids", () => {
+  const parsed = parseConfig(applyCreateFlags(template(), flags("--rootless")));
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const uid = Number(/^Uid:\s+\d+\s+(\d+)/m.exec(status)![1]);
+  assertEquals(parsed.uid_mappings, [{ container_id: 0, host_id: uid, size: 1 }]);
+  assertEquals(parsed.namespaces.some((ns) => ns.type === "NEWUSER"), true);
+});

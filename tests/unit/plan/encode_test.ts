@@ -181,6 +181,8 @@ const SAMPLES: { [N in OpName]: Extract<PlanOp, { op: N }> } = {
   SYNC: { op: "SYNC", tag: 1 },
   BOUNDING: { op: "BOUNDING", keep: 0xa80425fbn },
   IDENTITY: { op: "IDENTITY", uid: 1000, gid: 100, groups: [5, 4294967294] },
+  SETID: { op: "SETID", uid: 0, gid: 4294967294 },
+  DUMPABLE: { op: "DUMPABLE", dumpable: true },
   CAPS: { op: "CAPS", effective: 1n, permitted: 3n, inheritable: 0n, ambient: 1n << 40n },
   PDEATHSIG: { op: "PDEATHSIG", signal: 9 },
   CHDIR: { op: "CHDIR", path: "/home/u" },
