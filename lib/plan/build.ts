@@ -12,6 +12,14 @@ import type { ExecUser } from "../user/lookup.ts";
 import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
 import {
+  earlySecurityOps,
+  finalSecurityOps,
+  type HostFacts,
+  hostFacts,
+  labelOps,
+  mountLabel,
+} from "./security.ts";
+import {
   cleanPath,
   deviceOps,
   devSymlinkOps,
@@ -66,6 +74,8 @@ export interface InitPlanInput {
   joins: readonly NamespaceJoin[];
   /** For each bind mount (by index in config.mounts), whether its source is a file or a directory. */
   bindSources: ReadonlyMap<number, SourceKind>;
+  /** The machine, kernel and LSMs the seccomp filter and labels are for; this host's when absent. */
+  host?: HostFacts;
 }
 
 /** Everything a plan to join a running container is made from. */
@@ -78,6 +88,8 @@ export interface JoinPlanInput {
   initPidfd: number;
   /** The init's host pid, for messages. */
   initPid: number;
+  /** The machine, kernel and LSMs the seccomp filter and labels are for; this host's when absent. */
+  host?: HostFacts;
 }
 
 /** The clone flag of each namespace type. */
@@ -135,14 +147,20 @@ function rlimitValue(value: number): bigint {
   return value < 0 ? -1n : BigInt(value);
 }
 
-/** The ops that make the process what it runs as, then exec it (shared by init and join). */
+/**
+ * The ops that make the process what it runs as, then exec it (shared by
+ * init and join): limits, LSM labels, capabilities and user, cwd, then
+ * no_new_privs and the seccomp filter right before exec.
+ */
 function processOps(
   config: Config,
   process: PlanProcess,
   user: ExecUser,
   pdeathsig: number,
+  host: HostFacts,
 ): PlanOp[] {
-  const caps = capabilityMask(process.capabilities ?? config.capabilities);
+  const capNames = process.capabilities ?? config.capabilities;
+  const caps = capabilityMask(capNames);
   const env = processEnv(process.env, user);
   const ops: PlanOp[] = config.rlimits.map((r) => ({
     op: "RLIMIT",
@@ -150,6 +168,7 @@ function processOps(
     soft: rlimitValue(r.soft),
     hard: rlimitValue(r.hard),
   }));
+  ops.push(...labelOps(config, host));
   ops.push(
     { op: "BOUNDING", keep: caps },
     { op: "IDENTITY", uid: user.uid, gid: user.gid, groups: user.additionalGids },
@@ -160,6 +179,7 @@ function processOps(
   ops.push(
     { op: "UMASK", mask: 0o022 },
     { op: "CHDIR", path: process.cwd || "/" },
+    ...finalSecurityOps(config, capNames, host),
     { op: "EXEC", candidates: execCandidates(process.args[0]!, env), args: process.args, env },
   );
   return ops;
@@ -183,8 +203,9 @@ function consoleOp(process: PlanProcess, user: ExecUser, bindConsole: boolean): 
 }
 
 /** The root filesystem: propagation, the rootfs bind, mounts, devices, cgroups, then the switch. */
-function rootfsOps(input: InitPlanInput): PlanOp[] {
+function rootfsOps(input: InitPlanInput, host: HostFacts): PlanOp[] {
   const { config, process, user } = input;
+  const label = mountLabel(config, host);
   const ops: PlanOp[] = [
     {
       op: "MOUNT",
@@ -198,7 +219,7 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     { op: "ROOTFS", rootfs: config.rootfs },
   ];
   config.mounts.forEach((mount, index) =>
-    ops.push(...mountOps(mount, input.bindSources.get(index)))
+    ops.push(...mountOps(mount, input.bindSources.get(index), label))
   );
   ops.push(...deviceOps(config.devices), ...devSymlinkOps());
   if (process.terminal) ops.push(consoleOp(process, user, true));
@@ -225,7 +246,8 @@ function deferredCgroupOps(cgroups: CgroupPlacement): PlanOp[] {
 /** The plan for a container's first process. */
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
-  const ops: PlanOp[] = [];
+  const host = input.host ?? hostFacts();
+  const ops: PlanOp[] = earlySecurityOps(config);
   for (const type of JOIN_ORDER) {
     const join = input.joins.find((j) => j.type === type);
     if (join) {
@@ -237,7 +259,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
     { op: "UMASK", mask: 0 },
   );
   if (createsNamespace(config, "NEWNS")) {
-    ops.push(...rootfsOps(input));
+    ops.push(...rootfsOps(input, host));
   } else {
     ops.push(...deferredCgroupOps(input.cgroups));
     if (process.terminal) ops.push(consoleOp(process, user, false));
@@ -246,7 +268,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
     ops.push({ op: "IFUP", name: "lo" });
   }
-  ops.push(...processOps(config, process, user, config.parent_death_signal));
+  ops.push(...processOps(config, process, user, config.parent_death_signal, host));
   return ops;
 }
 
@@ -255,7 +277,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const nstype = config.namespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
   // Entered by the helper before the joins: after a setns the host's cgroup files may be out of sight.
-  const ops: PlanOp[] = cgroupEnterOps(input.cgroups);
+  const ops: PlanOp[] = [...cgroupEnterOps(input.cgroups), ...earlySecurityOps(config)];
   if (nstype !== 0) {
     ops.push({
       op: "SETNS",
@@ -266,7 +288,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   }
   ops.push({ op: "CLONE", flags: CLONE.PARENT, cgroup: input.cgroups.cloneInto });
   if (process.terminal) ops.push(consoleOp(process, user, false));
-  ops.push(...processOps(config, process, user, 0));
+  ops.push(...processOps(config, process, user, 0, input.host ?? hostFacts()));
   return ops;
 }
 

@@ -73,7 +73,13 @@ function describeOp(op: PlanOp): { name: string; detail: string } {
     case "SYMLINK":
       return { name: "symlink", detail: `${quote(op.path)} -> ${quote(op.target)}` };
     case "WRITE":
-      return { name: "write", detail: quote(`${op.dir}/${op.file}`) };
+      return op.self
+        ? { name: "write", detail: `${quote(`${op.dir}/self/${op.file}`)} (${op.content})` }
+        : { name: "write", detail: quote(`${op.dir}/${op.file}`) };
+    case "NO_NEW_PRIVS":
+      return { name: "set no_new_privs", detail: "" };
+    case "SECCOMP":
+      return { name: "install seccomp filter", detail: `(${op.filter.length / 8} instructions)` };
     case "PIVOT":
       return { name: op.noPivot ? "move root (no_pivot_root)" : "pivot_root", detail: "" };
     case "ROOT_READONLY":

@@ -25,7 +25,17 @@ import {
 } from "../../../lib/plan/build.ts";
 import { makedev, MOUNT_ATTR, type SourceKind } from "../../../lib/plan/mounts.ts";
 import type { OpName, PlanOp } from "../../../lib/plan/ops.ts";
+import type { HostFacts } from "../../../lib/plan/security.ts";
 import type { ExecUser } from "../../../lib/user/lookup.ts";
+import { compileSeccomp, DEFAULT_SECCOMP_PROFILE, encodeFilter } from "../../../lib/seccomp/mod.ts";
+
+/** A fixed host, so plans do not depend on the machine the tests run on. */
+const HOST: HostFacts = {
+  arch: "x86_64",
+  kernelVersion: "6.1.0",
+  lsm: { apparmor: false, selinux: false },
+  apparmorExecAttr: "attr/apparmor/exec",
+};
 
 const ROOT: ExecUser = { uid: 0, gid: 0, additionalGids: [], home: "/root" };
 const NO_CGROUPS: CgroupPlacement = { enter: [], cloneInto: "" };
@@ -42,6 +52,7 @@ function initPlan(
     joins?: NamespaceJoin[];
     bindSources?: Map<number, SourceKind>;
     cgroups?: CgroupPlacement;
+    host?: HostFacts;
   } = {},
 ): PlanOp[] {
   const input: InitPlanInput = {
@@ -51,6 +62,7 @@ function initPlan(
     user: options.user ?? ROOT,
     joins: options.joins ?? [],
     bindSources: options.bindSources ?? new Map(),
+    host: options.host ?? HOST,
   };
   return buildInitPlan(input);
 }
@@ -221,11 +233,23 @@ Deno.test("buildInitPlan() lays out the default config's plan op by op", () => {
     { op: "SYMLINK", target: "/proc/self/fd/2", path: "/dev/stderr" },
     { op: "SYMLINK", target: "pts/ptmx", path: "/dev/ptmx" },
     // The seed's order: read-only remounts, then masks.
-    { op: "READONLY", path: "/proc/sys" },
-    { op: "READONLY", path: "/proc/sysrq-trigger" },
-    { op: "READONLY", path: "/proc/irq" },
-    { op: "READONLY", path: "/proc/bus" },
-    { op: "MASK", path: "/proc/kcore", devNull: "/dev/null" },
+    ...["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"].map((
+      path,
+    ): PlanOp => ({ op: "READONLY", path })),
+    ...[
+      "/proc/acpi",
+      "/proc/asound",
+      "/proc/interrupts",
+      "/proc/kcore",
+      "/proc/keys",
+      "/proc/latency_stats",
+      "/proc/sched_debug",
+      "/proc/scsi",
+      "/proc/timer_list",
+      "/proc/timer_stats",
+      "/sys/devices/virtual/powercap",
+      "/sys/firmware",
+    ].map((path): PlanOp => ({ op: "MASK", path, devNull: "/dev/null" })),
     { op: "PIVOT", noPivot: false },
     { op: "HOSTNAME", hostname: "nsinit" },
     { op: "IFUP", name: "lo" },
@@ -236,6 +260,19 @@ Deno.test("buildInitPlan() lays out the default config's plan op by op", () => {
     { op: "PDEATHSIG", signal: 9 },
     { op: "UMASK", mask: 0o022 },
     { op: "CHDIR", path: "/" },
+    // Last before exec: no_new_privs (the template asks for it) and the default profile.
+    { op: "NO_NEW_PRIVS" },
+    {
+      op: "SECCOMP",
+      filter: encodeFilter(
+        compileSeccomp(DEFAULT_SECCOMP_PROFILE, {
+          arch: "x86_64",
+          capabilities: DEFAULT_CAPS,
+          kernelVersion: "6.1.0",
+        }).instructions,
+      ),
+      flags: 0,
+    },
     {
       op: "EXEC",
       candidates: ["/bin/sh"],
