@@ -7,6 +7,7 @@
  */
 import { MS } from "../config/mod.ts";
 import { SystemError } from "../errors.ts";
+import { Errno } from "../../ffi/_errno.ts";
 import { NAMESPACE_FLAGS } from "./build.ts";
 import type { PlanOp } from "./ops.ts";
 
@@ -141,6 +142,9 @@ export function planFailure(
       : `signal ${status & 0x7f}`;
     return new SystemError(name, 0, { detail: `${what} ended with ${how}` });
   }
-  const why = DETAIL_TEXT[detail];
+  const why = DETAIL_TEXT[detail] ??
+    (op.op === "WRITE" && op.self && op.file === "oom_score_adj" && errno === Errno.EACCES
+      ? "lowering oom_score_adj needs CAP_SYS_RESOURCE"
+      : undefined);
   return new SystemError(name, errno, { detail: why ? `${what}: ${why}` : what });
 }

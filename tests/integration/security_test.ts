@@ -323,7 +323,10 @@ Deno.test({
     });
     try {
       const error = await caught(() => container.start({ args: ["true"] }), Error);
-      assertEquals(error.message, "write `/proc/self/oom_score_adj` (-500): EACCES");
+      assertEquals(
+        error.message,
+        "write `/proc/self/oom_score_adj` (-500): lowering oom_score_adj needs CAP_SYS_RESOURCE: EACCES",
+      );
     } finally {
       await container.destroy();
     }

@@ -281,6 +281,6 @@ Deno.test("planFailure() gives every op kind a message that names the step", () 
   };
   assertEquals(
     planFailure([oom], 0, Errno.EACCES, 0).message,
-    "write `/proc/self/oom_score_adj` (-500): EACCES",
+    "write `/proc/self/oom_score_adj` (-500): lowering oom_score_adj needs CAP_SYS_RESOURCE: EACCES",
   );
 });
