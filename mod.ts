@@ -73,6 +73,18 @@ export type {
   ValidateOptions,
 } from "./lib/config/mod.ts";
 export { readConfigFile, readConfigInput, writeConfigFile } from "./lib/config/file.ts";
+export { DEFAULT_SECCOMP_PROFILE } from "./lib/seccomp/mod.ts";
+export type {
+  SeccompAction,
+  SeccompArchitecture,
+  SeccompArchMapEntry,
+  SeccompArg,
+  SeccompFlag,
+  SeccompOperator,
+  SeccompProfile,
+  SeccompRuleFilter,
+  SeccompSyscall,
+} from "./lib/seccomp/mod.ts";
 
 export { ConfigError, ContainerError, SystemError } from "./lib/errors.ts";
 export type { ConfigIssue, ErrorCode } from "./lib/errors.ts";

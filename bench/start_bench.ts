@@ -6,6 +6,12 @@
  *   (a) mod.ts, all from this one Deno process
  *   (b) one `nsinit exec` per container (a Deno process each)
  *   (c) `runc run`, and (d) `crun run`, on the same rootfs with an equivalent OCI config
+ *       (the default seccomp profile included, flattened to plain OCI rules)
+ *
+ * and (a) once more without the seccomp filter, to price the default
+ * profile: its compile (cold, then cached), its encoding into the plan,
+ * and the difference per container of the two (a) runners, taken round by
+ * round (the target: under 0.5 ms).
  *
  * in one run, printing medians and ratios. The runners take turns, one
  * container each per round, so that the drift of a shared VM weighs on all
@@ -22,7 +28,18 @@
  *
  * @module
  */
-import { builtinRootfs, configToJson, createFactory, defaultConfig } from "../mod.ts";
+import {
+  builtinRootfs,
+  configToJson,
+  createFactory,
+  DEFAULT_SECCOMP_PROFILE,
+  defaultConfig,
+  type SeccompProfile,
+} from "../mod.ts";
+import { clearSeccompCache, compileSeccomp } from "../lib/seccomp/mod.ts";
+import { hostFacts, seccompProgram } from "../lib/plan/security.ts";
+import { buildInitPlan } from "../lib/plan/build.ts";
+import { encodePlan } from "../lib/plan/encode.ts";
 
 const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
 const WARMUP = 10;
@@ -91,6 +108,39 @@ async function command(
   }
 }
 
+/**
+ * The default profile as plain OCI `linux.seccomp` (no moby `includes`,
+ * `excludes` or `archMap`): the rules that apply to these capabilities on
+ * this machine, as runc and crun take them.
+ */
+function ociSeccomp(profile: SeccompProfile, caps: readonly string[]): Record<string, unknown> {
+  const arch = Deno.build.arch === "x86_64" ? ["amd64", "x86_64"] : ["arm64", "aarch64"];
+  const held = new Set(caps);
+  const applies = (rule: NonNullable<SeccompProfile["syscalls"]>[number]) => {
+    const inc = rule.includes ?? {};
+    const exc = rule.excludes ?? {};
+    if (inc.caps?.some((c) => !held.has(c.replace(/^CAP_/, "")))) return false;
+    if (inc.arches?.length && !inc.arches.some((a) => arch.includes(a))) return false;
+    if (exc.caps?.some((c) => held.has(c.replace(/^CAP_/, "")))) return false;
+    if (exc.arches?.some((a) => arch.includes(a))) return false;
+    return !inc.minKernel; // the few newer-kernel rules are left out, as an old libseccomp would
+  };
+  const native = profile.archMap?.find((e) =>
+    e.architecture === (Deno.build.arch === "x86_64" ? "SCMP_ARCH_X86_64" : "SCMP_ARCH_AARCH64")
+  );
+  return {
+    defaultAction: profile.defaultAction,
+    defaultErrnoRet: profile.defaultErrnoRet,
+    architectures: native ? [native.architecture, ...(native.subArchitectures ?? [])] : [],
+    syscalls: (profile.syscalls ?? []).filter(applies).map((rule) => ({
+      names: rule.names,
+      action: rule.action,
+      ...(rule.errnoRet !== undefined ? { errnoRet: rule.errnoRet } : {}),
+      ...(rule.args ? { args: rule.args } : {}),
+    })),
+  };
+}
+
 function ociConfig(rootfs: string, id: string): Record<string, unknown> {
   const ours = defaultConfig({ rootfs });
   const ms = (flags: number) =>
@@ -135,6 +185,7 @@ function ociConfig(rootfs: string, id: string): Record<string, unknown> {
       }],
       maskedPaths: ours.mask_paths,
       readonlyPaths: ours.readonly_paths,
+      seccomp: ociSeccomp(DEFAULT_SECCOMP_PROFILE, ours.capabilities),
     },
   };
 }
@@ -193,23 +244,23 @@ async function main(): Promise<void> {
   };
   const runners: Runner[] = [];
 
-  // (a) the library, in this process.
+  // (a) the library, in this process; and again without the seccomp filter.
   const factory = await createFactory({ root: ROOT });
   let serial = 0;
-  runners.push({
-    name: "(a) mod.ts, one Deno process",
-    run: async () => {
-      const container = await factory.create(`a${serial++}`, config);
-      const process = await container.start({
-        args: ["/bin/true"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      });
-      await process.wait();
-      await container.destroy();
-    },
-  });
+  const library = (input: typeof config) => async () => {
+    const container = await factory.create(`a${serial++}`, input);
+    const process = await container.start({
+      args: ["/bin/true"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    });
+    await process.wait();
+    await container.destroy();
+  };
+  const unfiltered = { ...config };
+  delete unfiltered.seccomp;
+  runners.push({ name: "(a) mod.ts, one Deno process", run: library(config) });
 
   // (b) nsinit exec, one Deno process per container, and Deno's own start-up beside it.
   const configFile = `${ROOT}/bench-config.json`;
@@ -276,10 +327,100 @@ async function main(): Promise<void> {
     ...runners[0]!,
     name: "(a) mod.ts, back to back, alone",
   }]);
+  // The default profile's price: (a) with and without it, alone, alternating which goes first.
+  const filtered = await timePair(library(config), library(unfiltered));
   const rows = [alone!, ...await timeInterleaved(runners)];
   removeCgroupParent();
   Deno.removeSync(ROOT, { recursive: true });
   report(rows);
+  reportSeccomp(filtered, config);
+}
+
+/** Times two runners in N rounds (after a warm-up), swapping which runs first each round. */
+async function timePair(
+  first: () => Promise<void>,
+  second: () => Promise<void>,
+): Promise<{ on: number[]; off: number[] }> {
+  const on: number[] = [];
+  const off: number[] = [];
+  const time = async (run: () => Promise<void>, into: number[], keep: boolean) => {
+    const start = performance.now();
+    await run();
+    if (keep) into.push(performance.now() - start);
+  };
+  for (let round = 0; round < WARMUP + N; round++) {
+    const keep = round >= WARMUP;
+    if (round % 2 === 0) {
+      await time(first, on, keep);
+      await time(second, off, keep);
+    } else {
+      await time(second, off, keep);
+      await time(first, on, keep);
+    }
+  }
+  return { on, off };
+}
+
+/** Microseconds per call of `fn`, the median of a few batches. */
+function micros(fn: () => unknown, batch = 200): number {
+  const per: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    const start = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    per.push((performance.now() - start) * 1000 / batch);
+  }
+  return median(per);
+}
+
+/** What the default profile costs: compile, plan, and the difference per container. */
+function reportSeccomp(
+  { on, off }: { on: number[]; off: number[] },
+  config: ReturnType<typeof defaultConfig>,
+): void {
+  // Round by round: each round ran one container of each, so drift cancels out.
+  const paired = on.map((t, i) => t - off[i]!);
+  const extra = median(paired);
+  const host = hostFacts();
+  const context = {
+    arch: host.arch,
+    capabilities: config.capabilities,
+    kernelVersion: host.kernelVersion,
+  };
+  const cold = micros(() => {
+    clearSeccompCache();
+    compileSeccomp(DEFAULT_SECCOMP_PROFILE, context);
+  }, 5);
+  const instructions = compileSeccomp(DEFAULT_SECCOMP_PROFILE, context).instructions.length;
+  const cached = micros(() => seccompProgram(config, config.capabilities, host));
+  const plan = (input: typeof config) => () =>
+    encodePlan(buildInitPlan({
+      config: input,
+      cgroups: { enter: [], cloneInto: "" },
+      process: { args: ["/bin/true"], env: [], cwd: "/", terminal: false },
+      user: { uid: 0, gid: 0, additionalGids: [], home: "/" },
+      joins: [],
+      bindSources: new Map(),
+      host,
+    }));
+  const unfiltered = { ...config };
+  delete unfiltered.seccomp;
+  const planOn = micros(plan(config));
+  const planOff = micros(plan(unfiltered));
+  console.log(`\ndefault seccomp profile (${instructions} instructions on ${host.arch}):`);
+  console.log(
+    `  compile, cold:                 ${cold.toFixed(1)} us (once per process and capability set)`,
+  );
+  console.log(`  compile, cached:               ${cached.toFixed(1)} us per container`);
+  console.log(
+    `  build + encode the init plan:  ${planOn.toFixed(1)} us with the filter, ${
+      planOff.toFixed(1)
+    } us without`,
+  );
+  console.log(
+    `  container start, with - without, median of per-round differences: ${extra.toFixed(2)} ms ` +
+      `(medians ${median(on).toFixed(2)} vs ${median(off).toFixed(2)} ms, alone, N=${N})`,
+  );
+  console.log(`  target < 0.5 ms per container: ${extra < 0.5 ? "met" : "NOT met"}`);
 }
 
 function report(rows: Row[]): void {

@@ -356,7 +356,9 @@ static int op_mask(const struct plan *plan, uint32_t i)
 			       "size=0,nr_inodes=1");
 		return close_keep_errno(target, rc);
 	}
-	int null = open_in_root(plan_str(plan, i, 1), O_PATH, RESOLVE_NO_SYMLINKS);
+	/* Resolved in the root (symlinks stay inside it); what counts is that the
+	 * inode is the null device, checked on the fd that is then bound. */
+	int null = open_in_root(plan_str(plan, i, 1), O_PATH, 0);
 	if (null < 0)
 		return close_keep_errno(target, -1);
 	struct stat ns;
@@ -392,11 +394,55 @@ static int op_readonly(const struct plan *plan, uint32_t i)
 	return close_keep_errno(target, rc);
 }
 
-/* Writes a kernel file (a sysctl) beneath a directory verified to be on procfs. */
+/* Opens the directory of a WRITE op: in the root, or (PF_HOST_PATH) as the helper sees it. */
+static int open_write_dir(const struct plan_op *op, const char *path)
+{
+	if (!(op->flags & PF_HOST_PATH))
+		return open_in_root(path, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	struct nsinit_open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)RETRY(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+}
+
+/*
+ * The path of a WRITE op's file beneath its directory. With PF_SELF it is
+ * beneath the process's own <pid>/, the pid read from the procfs's "self"
+ * link: the procfs says which pid is ours in its pid namespace, and no
+ * symlink is followed on the way to the file.
+ */
+static const char *write_path(char *buf, size_t size, int dir, const struct plan_op *op,
+			      const char *file)
+{
+	if (!(op->flags & PF_SELF))
+		return file;
+	ssize_t n = readlinkat(dir, "self", buf, 16);
+	if (n < 0)
+		return NULL;
+	for (ssize_t k = 0; k < n; k++) {
+		if (buf[k] < '0' || buf[k] > '9') {
+			errno = EXDEV;
+			return NULL;
+		}
+	}
+	if (n == 0 || n >= 16 || (size_t)n + 1 + op->str[1].len >= size) {
+		errno = n == 0 || n >= 16 ? EXDEV : ENAMETOOLONG;
+		return NULL;
+	}
+	buf[n] = '/';
+	memcpy(buf + n + 1, file, op->str[1].len + 1);
+	return buf;
+}
+
+/*
+ * Writes a kernel file (a sysctl, the process's oom_score_adj or LSM
+ * attribute) beneath a directory verified to be on procfs.
+ */
 static int op_write(const struct plan *plan, uint32_t i)
 {
 	const struct plan_op *op = &plan->ops[i];
-	int dir = open_in_root(plan_str(plan, i, 0), O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	int dir = open_write_dir(op, plan_str(plan, i, 0));
 	if (dir < 0)
 		return -1;
 	struct statfs fs;
@@ -405,11 +451,15 @@ static int op_write(const struct plan *plan, uint32_t i)
 		errno = EXDEV;
 		return close_keep_errno(dir, -1);
 	}
+	char buf[PATH_MAX];
+	const char *file = write_path(buf, sizeof buf, dir, op, plan_str(plan, i, 1));
+	if (file == NULL)
+		return close_keep_errno(dir, -1);
 	struct nsinit_open_how how = {
 		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
-	int fd = (int)RETRY(syscall(SYS_openat2, dir, plan_str(plan, i, 1), &how, sizeof how));
+	int fd = (int)RETRY(syscall(SYS_openat2, dir, file, &how, sizeof how));
 	close_keep_errno(dir, 0);
 	if (fd < 0)
 		return -1;

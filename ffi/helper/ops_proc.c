@@ -291,6 +291,21 @@ static int op_chdir(const struct plan *plan, uint32_t i)
 	return 0;
 }
 
+/*
+ * Installs the seccomp filter: the last step before exec, so it constrains
+ * the container's program and not the helper's set-up. The plan sets
+ * no_new_privs first unless the process keeps CAP_SYS_ADMIN.
+ */
+static int op_seccomp(const struct plan *plan, uint32_t i)
+{
+	const struct plan_op *op = &plan->ops[i];
+	struct nsinit_sock_fprog program = {
+		.len = (unsigned short)op->num[0],
+		.filter = plan->blob + op->str[0].off,
+	};
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)op->num[1], &program) < 0 ? -1 : 0;
+}
+
 static int op_exec(const struct plan *plan, uint32_t i)
 {
 	return exec_first(plan_list(plan, i, 0), plan_list(plan, i, 1), plan_list(plan, i, 2));
@@ -352,6 +367,10 @@ int run_proc_op(const struct plan *plan, uint32_t index)
 		return prctl(PR_SET_DUMPABLE, (unsigned long)op->num[0], 0, 0, 0);
 	case OP_SETID:
 		return op_setid(plan, index);
+	case OP_NO_NEW_PRIVS:
+		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	case OP_SECCOMP:
+		return op_seccomp(plan, index);
 	}
 	errno = EINVAL;
 	return -1;

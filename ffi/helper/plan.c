@@ -8,7 +8,7 @@
 
 #include "plan.h"
 
-enum slot_kind { N, S, L, U };
+enum slot_kind { N, S, L, U, F };
 
 #define PLAN_OP_SIG(name, code, a, b, c, d) [code] = {a, b, c, d},
 static const unsigned char signatures[OP_MAX][4] = {PLAN_OPS(PLAN_OP_SIG)};
@@ -80,6 +80,12 @@ static int check_op(struct plan *plan, uint32_t index, int fd_limit)
 			    (uint64_t)ref.len != (uint64_t)op->num[slot] * 4)
 				return -1;
 			break;
+		case F:
+			/* The blob starts 8-byte aligned (header and records are multiples of 8). */
+			if (!ref_in_blob(plan, ref) || ref.off % 8 != 0 || op->num[slot] < 1 ||
+			    op->num[slot] > PLAN_MAX_FILTER || (uint64_t)ref.len != (uint64_t)op->num[slot] * 8)
+				return -1;
+			break;
 		}
 	}
 	if (op->code == OP_SETNS && (op->num[0] < 3 || op->num[0] >= fd_limit))
@@ -111,13 +117,15 @@ int plan_decode(struct plan *plan, const void *message, uint32_t size, int fd_li
 			return -1;
 		/* Joins happen before the clone and the other ops after it, but
 		 * for cgroup entries and the sync points that wait for them, which
-		 * may be on either side. */
+		 * may be on either side, and writes to host paths, which only come
+		 * before it. */
 		uint32_t code = plan->ops[i].code;
+		int before = code == OP_SETNS ||
+			     (code == OP_WRITE && (plan->ops[i].flags & PF_HOST_PATH));
 		if (code == OP_CLONE) {
 			if (++clones > 1)
 				return -1;
-		} else if (code != OP_CGROUP_ENTER && code != OP_SYNC &&
-			   (code == OP_SETNS) != (clones == 0))
+		} else if (code != OP_CGROUP_ENTER && code != OP_SYNC && before != (clones == 0))
 			return -1;
 	}
 	if (clones != 1 || plan->ops[plan->op_count - 1].code != OP_EXEC) {

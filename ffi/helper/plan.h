@@ -12,6 +12,8 @@
  *   S  NUL-terminated string: blob[off + len] == 0, no NUL inside
  *   L  list of num[slot] NUL-terminated strings filling [off, off + len)
  *   U  array of num[slot] uint32 values, len == 4 * num[slot]
+ *   F  seccomp program: num[slot] (1 to 4096) struct sock_filter records,
+ *      len == 8 * num[slot], off 8-byte aligned
  *   N  unused: off == len == 0
  */
 #ifndef NSINIT_PLAN_H
@@ -28,13 +30,17 @@
 #define PLAN_OP_SIZE 72
 
 /* Op flags. */
-#define PF_HOST_PATH 1    /* MOUNT: the target is a host path, not resolved in the rootfs */
+#define PF_HOST_PATH 1    /* MOUNT: the target is a host path, not resolved in the rootfs;
+			   * WRITE: the dir is a host path, written before the clone */
 #define PF_NO_SYMLINKS 2  /* resolve without following any symlink (/proc, /sys) */
 #define PF_RECURSIVE 4    /* BIND: recursive bind (MS_REC) */
 #define PF_SRC_IN_ROOT 8  /* BIND: the source is resolved in the rootfs */
 #define PF_PROCFS 16      /* WRITE: the file must be on procfs */
 #define PF_NO_PIVOT 32    /* PIVOT: MS_MOVE and chroot instead of pivot_root */
 #define PF_BIND_CONSOLE 64 /* CONSOLE: bind the pty over the console path */
+#define PF_SELF 128       /* WRITE: the file is beneath <dir>/<pid>/, the pid read from <dir>/self */
+
+#define PLAN_MAX_FILTER 4096 /* BPF_MAXINSNS */
 
 /* X(name, code, slot0, slot1, slot2, slot3) */
 #define PLAN_OPS(X)                        \
@@ -66,6 +72,8 @@
 	X(CHDIR, 26, S, N, N, N)           \
 	X(EXEC, 27, L, L, L, N)            \
 	X(CGROUP_ENTER, 28, S, S, N, N)    \
+	X(SECCOMP, 29, F, N, N, N)         \
+	X(NO_NEW_PRIVS, 30, N, N, N, N)        \
 	X(DUMPABLE, 33, N, N, N, N)        \
 	X(SETID, 34, N, N, N, N)
 

@@ -30,6 +30,26 @@
 #define SYS_mount_setattr 442
 #endif
 
+#ifndef SYS_seccomp
+#if defined(__x86_64__)
+#define SYS_seccomp 317
+#elif defined(__aarch64__)
+#define SYS_seccomp 277
+#endif
+#endif
+#ifndef SECCOMP_SET_MODE_FILTER
+#define SECCOMP_SET_MODE_FILTER 1
+#endif
+#ifndef PR_SET_NO_NEW_PRIVS
+#define PR_SET_NO_NEW_PRIVS 38
+#endif
+
+/* struct sock_fprog of linux/filter.h: the program seccomp(2) installs. */
+struct nsinit_sock_fprog {
+	unsigned short len;
+	const void *filter;
+};
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif

@@ -35,7 +35,7 @@ export type ParseResult<T> =
   | { ok: false; issues: ShapeIssue[] };
 
 /** Returned by `run` in place of an output; the issue is already recorded. */
-const INVALID: unique symbol = Symbol("invalid");
+export const INVALID: unique symbol = Symbol("invalid");
 /** The type of the marker a failed `run` returns. */
 export type Invalid = typeof INVALID;
 

@@ -114,6 +114,37 @@ const TEMPLATE_CAPABILITIES = [
 
 const SIGKILL = 9;
 
+/**
+ * Paths hidden from the container, as runc and Docker hide them today: a
+ * file is covered by the (verified) null device, a directory by an empty
+ * read-only tmpfs; a path this kernel lacks is skipped. Docker also hides
+ * each `/sys/devices/system/cpu/cpu*\/thermal_throttle`, which a static
+ * template cannot list.
+ */
+export const DEFAULT_MASKED_PATHS: readonly string[] = Object.freeze([
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/sys/devices/virtual/powercap",
+  "/sys/firmware",
+]);
+
+/** Kernel knobs under /proc made read-only, as runc and Docker do. */
+export const DEFAULT_READONLY_PATHS: readonly string[] = Object.freeze([
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+]);
+
 /** Options of {@link defaultConfig}. */
 export interface DefaultConfigOptions {
   /** The rootfs; left empty when absent, for the caller to set before validation. */
@@ -125,9 +156,10 @@ export interface DefaultConfigOptions {
 /**
  * nsinit's config template: new mount, UTS, IPC, PID and network
  * namespaces, hostname `nsinit`, a loopback interface, Docker's default
- * capabilities, the default mounts and devices, /proc/kcore masked, the
- * kernel's knobs under /proc read-only, SIGKILL on parent death and 1024
- * open files.
+ * capabilities, the default mounts and devices, the default seccomp
+ * profile, `no_new_privileges`, the masked and read-only paths of
+ * {@link DEFAULT_MASKED_PATHS} and {@link DEFAULT_READONLY_PATHS}, SIGKILL
+ * on parent death and 1024 open files.
  *
  * @param options The rootfs and the cgroup name.
  * @returns A fresh config; editing it leaves later templates untouched.
@@ -152,8 +184,10 @@ export function defaultConfig(options: DefaultConfigOptions = {}): Config {
     devices: DEFAULT_AUTO_CREATED_DEVICES,
     mounts: DEFAULT_MOUNTS,
     networks: [{ type: "loopback" }],
-    mask_paths: ["/proc/kcore"],
-    readonly_paths: ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"],
+    mask_paths: DEFAULT_MASKED_PATHS,
+    readonly_paths: DEFAULT_READONLY_PATHS,
+    seccomp: "default",
+    no_new_privileges: true,
     rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
   });
 }

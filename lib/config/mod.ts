@@ -21,7 +21,9 @@ export type { ConfigIssue } from "../errors.ts";
 export {
   DEFAULT_ALLOWED_DEVICES,
   DEFAULT_AUTO_CREATED_DEVICES,
+  DEFAULT_MASKED_PATHS,
   DEFAULT_MOUNTS,
+  DEFAULT_READONLY_PATHS,
   DEFAULT_SIMPLE_DEVICES,
   defaultConfig,
 } from "./defaults.ts";

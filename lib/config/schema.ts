@@ -15,7 +15,9 @@
  */
 import * as s from "./_shape.ts";
 import { rlimitNumber } from "./rlimits.ts";
-import { listOf, show } from "./_issues.ts";
+import { formatPath, listOf, show } from "./_issues.ts";
+import type { SeccompProfile } from "../seccomp/profile.ts";
+import { validateSeccomp } from "../seccomp/validate.ts";
 import type {
   Cgroup,
   CgroupInput,
@@ -263,6 +265,27 @@ const idMapSchema = s.strictObject({
   size: s.int(1, UINT32_MAX),
 });
 
+/**
+ * A seccomp profile (OCI `linux.seccomp`), checked by the seccomp
+ * validator so each issue names its field (`seccomp.syscalls[3].action`),
+ * or `"default"` for the built-in profile. The output is a copy.
+ */
+class SeccompShape extends s.Shape<SeccompProfile | "default"> {
+  readonly expected = "a seccomp profile or `default`";
+  run(value: unknown, context: s.Context): SeccompProfile | "default" | s.Invalid {
+    if (value === "default") return value;
+    if (typeof value === "string") {
+      return context.fail(
+        `Unknown profile ${show(value)}: give a profile object or \`default\` for the built-in one`,
+      );
+    }
+    const issues = validateSeccomp(value, formatPath(context.keys.slice(0, context.depth)));
+    if (issues.length === 0) return structuredClone(value) as SeccompProfile;
+    if (context.probing === 0) context.issues.push(...issues);
+    return s.INVALID;
+  }
+}
+
 /** A whole container config. Only `rootfs` is required. */
 export const configSchema = s.strictObject({
   rootfs: STRING,
@@ -283,6 +306,10 @@ export const configSchema = s.strictObject({
   cgroups: s.withDefault(cgroupSchema, {}),
   apparmor_profile: TEXT,
   process_label: TEXT,
+  labels_optional: FLAG,
+  seccomp: s.optional(new SeccompShape()),
+  no_new_privileges: FLAG,
+  oom_score_adj: s.optional(s.int(-1000, 1000)),
   rlimits: list(rlimitSchema),
   additional_groups: list(ID),
   uid_mappings: list(idMapSchema),

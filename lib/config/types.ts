@@ -6,10 +6,12 @@
  *
  * The output types (`Config`, `Mount`, ...) have every default filled in;
  * the `*Input` types are what may be written, with defaulted keys optional.
- * Keys are the seed's snake_case JSON keys.
+ * Keys are the seed's snake_case JSON keys; the seccomp profile inside
+ * `seccomp` keeps OCI's camelCase keys.
  *
  * @module
  */
+import type { SeccompProfile } from "../seccomp/profile.ts";
 
 /** The kinds of mount: a bind of a host path or one of the pseudo filesystems. */
 export type MountDevice = "bind" | "tmpfs" | "proc" | "sysfs" | "mqueue" | "devpts" | "cgroup";
@@ -251,6 +253,27 @@ export interface Config {
   apparmor_profile: string;
   /** SELinux label the process runs with. */
   process_label: string;
+  /**
+   * Start even when a label above (`apparmor_profile`, `process_label`,
+   * `mount_label`) names an LSM this host has not enabled: the label is then
+   * skipped. When false, such a start fails with the field named.
+   */
+  labels_optional: boolean;
+  /**
+   * A seccomp profile in OCI's `linux.seccomp` shape (`defaultAction`,
+   * `architectures`, `syscalls[{names, action, errnoRet, args}]`, `flags`),
+   * or `"default"` for the built-in profile (equivalent to Docker's). Left
+   * out, no filter is installed. The filter is installed just before exec.
+   */
+  seccomp?: SeccompProfile | "default";
+  /**
+   * Set `no_new_privs` before exec, so that setuid files and file
+   * capabilities grant nothing. A seccomp filter sets it anyway when the
+   * process does not keep `SYS_ADMIN` (the kernel requires one or the other).
+   */
+  no_new_privileges: boolean;
+  /** The process's `oom_score_adj`, -1000 to 1000; left out, it inherits the runtime's. */
+  oom_score_adj?: number;
   /** Resource limits. */
   rlimits: Rlimit[];
   /** Supplementary group ids of the process. */

@@ -22,6 +22,7 @@ import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../pla
 import { DEFAULT_PATH } from "../plan/exec.ts";
 import type { SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
+import { hostFacts, seccompProgram } from "../plan/security.ts";
 import { Launch, launch } from "../process/launch.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
@@ -187,6 +188,8 @@ export async function startInit(
   if (issues.length > 0) throw new ConfigError(issues);
   checkUserNamespaceHost(config);
   const process = planProcess(options);
+  // Compiled (and cached) before anything is made, so a profile that cannot compile leaves nothing.
+  seccompProgram(config, process.capabilities ?? config.capabilities, hostFacts());
 
   const undo = new Undo();
   try {

@@ -13,6 +13,14 @@ import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
 import { deviceBindOps, sysfsBindOps, USERMAP_TAG, userNamespaceOps } from "./userns.ts";
 import {
+  earlySecurityOps,
+  finalSecurityOps,
+  type HostFacts,
+  hostFacts,
+  labelOps,
+  mountLabel,
+} from "./security.ts";
+import {
   cleanPath,
   deviceOps,
   devSymlinkOps,
@@ -75,6 +83,8 @@ export interface InitPlanInput {
    * namespace, so the process's supplementary groups are left as they are.
    */
   unprivileged?: boolean;
+  /** The machine, kernel and LSMs the seccomp filter and labels are for; this host's when absent. */
+  host?: HostFacts;
 }
 
 /** Everything a plan to join a running container is made from. */
@@ -89,6 +99,8 @@ export interface JoinPlanInput {
   initPid: number;
   /** Whether setgroups is allowed in the container's user namespace (default true). */
   setgroups?: boolean;
+  /** The machine, kernel and LSMs the seccomp filter and labels are for; this host's when absent. */
+  host?: HostFacts;
 }
 
 /** The clone flag of each namespace type. */
@@ -146,15 +158,20 @@ function rlimitValue(value: number): bigint {
   return value < 0 ? -1n : BigInt(value);
 }
 
-/** The ops that make the process what it runs as, then exec it (shared by init and join). */
+/**
+ * The ops that make the process what it runs as, then exec it (shared by
+ * init and join): limits, LSM labels, capabilities and user, cwd, then
+ * no_new_privs and the seccomp filter right before exec.
+ */
 function processOps(
   config: Config,
   process: PlanProcess,
   user: ExecUser,
-  options: { pdeathsig: number; setgroups: boolean },
+  options: { pdeathsig: number; setgroups: boolean; host: HostFacts },
 ): PlanOp[] {
-  const { pdeathsig } = options;
-  const caps = capabilityMask(process.capabilities ?? config.capabilities);
+  const { pdeathsig, host } = options;
+  const capNames = process.capabilities ?? config.capabilities;
+  const caps = capabilityMask(capNames);
   const env = processEnv(process.env, user);
   const ops: PlanOp[] = config.rlimits.map((r) => ({
     op: "RLIMIT",
@@ -162,6 +179,7 @@ function processOps(
     soft: rlimitValue(r.soft),
     hard: rlimitValue(r.hard),
   }));
+  ops.push(...labelOps(config, host));
   ops.push(
     { op: "BOUNDING", keep: caps },
     options.setgroups
@@ -174,6 +192,7 @@ function processOps(
   ops.push(
     { op: "UMASK", mask: 0o022 },
     { op: "CHDIR", path: process.cwd || "/" },
+    ...finalSecurityOps(config, capNames, host),
     { op: "EXEC", candidates: execCandidates(process.args[0]!, env), args: process.args, env },
   );
   return ops;
@@ -197,10 +216,11 @@ function consoleOp(process: PlanProcess, user: ExecUser, bindConsole: boolean): 
 }
 
 /** The root filesystem: propagation, the rootfs bind, mounts, devices, cgroups, then the switch. */
-function rootfsOps(input: InitPlanInput): PlanOp[] {
+function rootfsOps(input: InitPlanInput, host: HostFacts): PlanOp[] {
   const { config, process, user } = input;
   const userNs = hasNamespace(config, "NEWUSER");
   const ownsNet = createsNamespace(config, "NEWNET");
+  const label = mountLabel(config, host);
   const ops: PlanOp[] = [
     {
       op: "MOUNT",
@@ -217,7 +237,7 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     ops.push(
       ...(userNs && !ownsNet && mount.device === "sysfs"
         ? sysfsBindOps(mount)
-        : mountOps(mount, input.bindSources.get(index))),
+        : mountOps(mount, input.bindSources.get(index), label)),
     )
   );
   ops.push(
@@ -253,9 +273,13 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const userNs = hasNamespace(config, "NEWUSER");
   const unprivileged = input.unprivileged ?? false;
+  const host = input.host ?? hostFacts();
   // In a user namespace the init could not write the host's cgroup files:
   // the helper enters the cgroups before it joins or clones anything.
-  const ops: PlanOp[] = userNs ? deferredCgroupOps(input.cgroups) : [];
+  const ops: PlanOp[] = [
+    ...(userNs ? deferredCgroupOps(input.cgroups) : []),
+    ...earlySecurityOps(config),
+  ];
   for (const type of JOIN_ORDER) {
     const join = input.joins.find((j) => j.type === type);
     if (join) {
@@ -272,7 +296,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   else if (userNs) ops.push({ op: "SETID", uid: 0, gid: 0 });
   ops.push({ op: "UMASK", mask: 0 });
   if (createsNamespace(config, "NEWNS")) {
-    ops.push(...rootfsOps(input));
+    ops.push(...rootfsOps(input, host));
   } else {
     if (!userNs) ops.push(...deferredCgroupOps(input.cgroups));
     if (process.terminal) ops.push(consoleOp(process, user, false));
@@ -285,6 +309,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
     ...processOps(config, process, user, {
       pdeathsig: config.parent_death_signal,
       setgroups: !unprivileged,
+      host,
     }),
   );
   return ops;
@@ -295,7 +320,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   const { config, process, user } = input;
   const nstype = config.namespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns.type], 0);
   // Entered by the helper before the joins: after a setns the host's cgroup files may be out of sight.
-  const ops: PlanOp[] = cgroupEnterOps(input.cgroups);
+  const ops: PlanOp[] = [...cgroupEnterOps(input.cgroups), ...earlySecurityOps(config)];
   if (nstype !== 0) {
     ops.push({
       op: "SETNS",
@@ -309,6 +334,7 @@ export function buildJoinPlan(input: JoinPlanInput): PlanOp[] {
   ops.push(...processOps(config, process, user, {
     pdeathsig: 0,
     setgroups: input.setgroups ?? true,
+    host: input.host ?? hostFacts(),
   }));
   return ops;
 }

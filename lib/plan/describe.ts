@@ -7,6 +7,7 @@
  */
 import { MS } from "../config/mod.ts";
 import { SystemError } from "../errors.ts";
+import { Errno } from "../../ffi/_errno.ts";
 import { NAMESPACE_FLAGS } from "./build.ts";
 import type { PlanOp } from "./ops.ts";
 
@@ -73,7 +74,13 @@ function describeOp(op: PlanOp): { name: string; detail: string } {
     case "SYMLINK":
       return { name: "symlink", detail: `${quote(op.path)} -> ${quote(op.target)}` };
     case "WRITE":
-      return { name: "write", detail: quote(`${op.dir}/${op.file}`) };
+      return op.self
+        ? { name: "write", detail: `${quote(`${op.dir}/self/${op.file}`)} (${op.content})` }
+        : { name: "write", detail: quote(`${op.dir}/${op.file}`) };
+    case "NO_NEW_PRIVS":
+      return { name: "set no_new_privs", detail: "" };
+    case "SECCOMP":
+      return { name: "install seccomp filter", detail: `(${op.filter.length / 8} instructions)` };
     case "PIVOT":
       return { name: op.noPivot ? "move root (no_pivot_root)" : "pivot_root", detail: "" };
     case "ROOT_READONLY":
@@ -139,6 +146,9 @@ export function planFailure(
       : `signal ${status & 0x7f}`;
     return new SystemError(name, 0, { detail: `${what} ended with ${how}` });
   }
-  const why = DETAIL_TEXT[detail];
+  const why = DETAIL_TEXT[detail] ??
+    (op.op === "WRITE" && op.self && op.file === "oom_score_adj" && errno === Errno.EACCES
+      ? "lowering oom_score_adj needs CAP_SYS_RESOURCE"
+      : undefined);
   return new SystemError(name, errno, { detail: why ? `${what}: ${why}` : what });
 }

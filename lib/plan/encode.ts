@@ -2,7 +2,8 @@
  * Lays a plan out in the helper's wire format, described in
  * `ffi/helper/plan.h` (a unit test checks that the codes and slot kinds here
  * match it): a 16-byte header, one 72-byte record per op, then a blob of
- * NUL-terminated strings that records reference by (offset, length).
+ * NUL-terminated strings that records reference by (offset, length), and
+ * of the seccomp program's 8-byte records.
  *
  * @module
  */
@@ -26,10 +27,17 @@ export const PF = {
   PROCFS: 16,
   NO_PIVOT: 32,
   BIND_CONSOLE: 64,
+  SELF: 128,
 } as const;
 
-/** Slot kinds: N unused, S string, L list of strings, U array of uint32. */
-export type SlotKind = "N" | "S" | "L" | "U";
+/** The most instructions a seccomp program may have (the kernel's BPF_MAXINSNS). */
+export const PLAN_MAX_FILTER = 4096;
+
+/**
+ * Slot kinds: N unused, S string, L list of strings, U array of uint32, F
+ * seccomp program (8-byte records, 8-byte aligned).
+ */
+export type SlotKind = "N" | "S" | "L" | "U" | "F";
 
 /** Op codes and slot kinds; must equal PLAN_OPS in plan.h. */
 export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: string }>> = {
@@ -61,6 +69,8 @@ export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: str
   CHDIR: { code: 26, slots: "SNNN" },
   EXEC: { code: 27, slots: "LLLN" },
   CGROUP_ENTER: { code: 28, slots: "SSNN" },
+  SECCOMP: { code: 29, slots: "FNNN" },
+  NO_NEW_PRIVS: { code: 30, slots: "NNNN" },
   DUMPABLE: { code: 33, slots: "NNNN" },
   SETID: { code: 34, slots: "NNNN" },
 };
@@ -68,7 +78,8 @@ export const OP_LAYOUT: Readonly<Record<PlanOp["op"], { code: number; slots: str
 type Slot =
   | { kind: "S"; value: string }
   | { kind: "L"; value: readonly string[] }
-  | { kind: "U"; value: readonly number[] };
+  | { kind: "U"; value: readonly number[] }
+  | { kind: "F"; value: Uint8Array };
 
 interface OpRecord {
   flags: number;
@@ -135,7 +146,11 @@ function toRecord(op: PlanOp): OpRecord {
       return { flags: 0, num: [], slots: [s(op.path)] };
     case "WRITE":
       return {
-        flags: flagBits([[op.procfs, PF.PROCFS]]),
+        flags: flagBits([
+          [op.procfs, PF.PROCFS],
+          [op.self, PF.SELF],
+          [op.hostPath, PF.HOST_PATH],
+        ]),
         num: [],
         slots: [s(op.dir), s(op.file), s(op.content)],
       };
@@ -187,6 +202,17 @@ function toRecord(op: PlanOp): OpRecord {
         num: [op.candidates.length, op.args.length, op.env.length],
         slots: [l(op.candidates), l(op.args), l(op.env)],
       };
+    case "NO_NEW_PRIVS":
+      return { flags: 0, num: [], slots: [] };
+    case "SECCOMP": {
+      const count = op.filter.length / 8;
+      if (!Number.isInteger(count) || count < 1 || count > PLAN_MAX_FILTER) {
+        throw new RangeError(
+          `The seccomp program is ${op.filter.length} bytes: expected 1 to ${PLAN_MAX_FILTER} 8-byte instructions`,
+        );
+      }
+      return { flags: 0, num: [count, op.flags], slots: [{ kind: "F", value: op.filter }] };
+    }
   }
 }
 
@@ -250,6 +276,8 @@ function slotBytes(slot: Slot): { bytes: Uint8Array; length: number; align: numb
       slot.value.forEach((v, i) => view.setUint32(i * 4, v, true));
       return { bytes, length: bytes.length, align: 4 };
     }
+    case "F":
+      return { bytes: slot.value, length: slot.value.length, align: 8 };
   }
 }
 

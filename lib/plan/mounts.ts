@@ -62,8 +62,25 @@ function hookOps(commands: Mount["premount_cmds"]): PlanOp[] {
   }));
 }
 
-/** Ops for one configured mount, its hooks included. */
-export function mountOps(mount: Mount, sourceKind: SourceKind | undefined): PlanOp[] {
+/** Filesystems that take the SELinux mount label as a `context=` option (as runc labels them). */
+const LABELLED_FILESYSTEMS: ReadonlySet<string> = new Set(["tmpfs", "devpts"]);
+
+/** Mount data with the SELinux `context=` option added, when there is a label. */
+export function labelledData(data: string, label: string): string {
+  if (label === "") return data;
+  const context = `context="${label}"`;
+  return data === "" ? context : `${data},${context}`;
+}
+
+/**
+ * Ops for one configured mount, its hooks included. `mountLabel` is the
+ * SELinux label of the container's tmpfs and devpts mounts, or "".
+ */
+export function mountOps(
+  mount: Mount,
+  sourceKind: SourceKind | undefined,
+  mountLabel = "",
+): PlanOp[] {
   const target = cleanPath(mount.destination);
   const noSymlinks = isKernelTree(mount);
   const ops: PlanOp[] = [...hookOps(mount.premount_cmds)];
@@ -89,7 +106,9 @@ export function mountOps(mount: Mount, sourceKind: SourceKind | undefined): Plan
         source: mount.source || mount.device,
         target,
         fstype: mount.device,
-        data: mount.data,
+        data: LABELLED_FILESYSTEMS.has(mount.device)
+          ? labelledData(mount.data, mountLabel)
+          : mount.data,
         flags: mount.flags & ~PROPAGATION & ~MS.MS_BIND,
         noSymlinks,
       },

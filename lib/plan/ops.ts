@@ -134,6 +134,16 @@ export interface WriteOp {
   file: string;
   content: string;
   procfs: boolean;
+  /**
+   * `file` lies beneath the process's own `<dir>/<pid>/`, the pid read from
+   * the procfs's `self` link (never followed as a path).
+   */
+  self?: boolean;
+  /**
+   * `dir` is a host path, not resolved in the rootfs: such a write runs
+   * before the joins and the clone, while the helper sees the host.
+   */
+  hostPath?: boolean;
 }
 
 /** Switch to the rootfs: pivot_root, or MS_MOVE plus chroot. */
@@ -252,6 +262,20 @@ export interface ChdirOp {
   path: string;
 }
 
+/** Set `no_new_privs`: exec grants nothing through setuid bits or file capabilities. */
+export interface NoNewPrivsOp {
+  op: "NO_NEW_PRIVS";
+}
+
+/** Install a seccomp filter (`SECCOMP_SET_MODE_FILTER`). */
+export interface SeccompOp {
+  op: "SECCOMP";
+  /** The program: `struct sock_filter` records, 8 bytes each. */
+  filter: Uint8Array;
+  /** `SECCOMP_FILTER_FLAG_*` bits. */
+  flags: number;
+}
+
 /** execve the first candidate that exists. */
 export interface ExecOp {
   op: "EXEC";
@@ -291,6 +315,8 @@ export type PlanOp =
   | CapsOp
   | PdeathsigOp
   | ChdirOp
+  | NoNewPrivsOp
+  | SeccompOp
   | ExecOp;
 
 /** The name of an op kind. */

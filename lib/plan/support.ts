@@ -72,13 +72,14 @@ export function unsupportedFeatures(config: Config, lsm: LsmState): ConfigIssue[
     if (mount.device === "cgroup") notYet(`mounts[${i}].device`, "Cgroup mounts");
     if (mount.relabel !== "") notYet(`mounts[${i}].relabel`, "SELinux relabels");
   });
+  // A label is applied when its LSM is enabled; otherwise the start fails,
+  // unless the config says its labels are optional (then they are skipped).
   const label = (path: string, value: string, enabled: boolean, name: string) => {
-    if (value === "") return;
+    if (value === "" || enabled || config.labels_optional) return;
     issues.push({
       path,
-      message: enabled
-        ? `${name} labels are not supported yet`
-        : `${name} is not enabled on this host`,
+      message: `${name} is not enabled on this host: ` +
+        "remove the label, or set `labels_optional` to run without it",
     });
   };
   label("apparmor_profile", config.apparmor_profile, lsm.apparmor, "AppArmor");

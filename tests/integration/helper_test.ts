@@ -666,6 +666,112 @@ Deno.test({
 });
 
 // ---------------------------------------------------------------------------
+// Security ops: the seccomp program slot, no_new_privs, writes to the own procfs
+
+/** x86_64's execve, for a filter that refuses only it. */
+const NR_EXECVE = 59;
+
+/** A filter: execve gets `errno`, everything else is allowed (x86_64 numbers). */
+function refuseExecve(errno: number): Uint8Array {
+  const insns = [
+    [0x20, 0, 0, 0], // A = seccomp_data.nr
+    [0x15, 0, 1, NR_EXECVE], // A == execve ? next : skip one
+    [0x06, 0, 0, 0x00050000 | errno], // ret ERRNO(errno)
+    [0x06, 0, 0, 0x7fff0000], // ret ALLOW
+  ];
+  const bytes = new Uint8Array(insns.length * 8);
+  const v = new DataView(bytes.buffer);
+  insns.forEach(([code, jt, jf, k], i) => {
+    v.setUint16(i * 8, code!, true);
+    v.setUint8(i * 8 + 2, jt!);
+    v.setUint8(i * 8 + 3, jf!);
+    v.setUint32(i * 8 + 4, k!, true);
+  });
+  return bytes;
+}
+
+const x86 = Deno.build.arch === "x86_64";
+
+Deno.test({
+  name: "helper: SECCOMP installs the plan's program before exec (execve refused with its errno)",
+  ignore: ready.ignore || !x86,
+  async fn() {
+    const plan: PlanOp[] = [
+      clone(),
+      { op: "NO_NEW_PRIVS" },
+      { op: "SECCOMP", filter: refuseExecve(77), flags: 0 },
+      exec(),
+    ];
+    const outcome = await runHelper(encodePlan(plan));
+    const summary = describe(outcome);
+    const error = outcome.records.find((r) => r.type === SYNC.ERROR);
+    assertEquals(error && { op: error.op, err: error.err }, { op: 3, err: 77 }, summary);
+    assertEquals(outcome.init?.status.code, 255, summary);
+    // Without no_new_privs a root process with CAP_SYS_ADMIN may install it too.
+    const root = await runHelper(encodePlan([plan[0]!, plan[2]!, plan[3]!]));
+    const refused = root.records.find((r) => r.type === SYNC.ERROR);
+    assertEquals(refused && refused.err, 77, describe(root));
+    assertEquals(childProcesses(), []);
+  },
+});
+
+Deno.test({
+  name: "helper: refuses a seccomp program slot with a bad count, length or alignment",
+  ...ready,
+  async fn() {
+    const message = () =>
+      encodePlan([clone(), { op: "SECCOMP", filter: refuseExecve(1), flags: 0 }, exec()]);
+    const slot = ref(message(), 1, 0);
+    assertEquals([slot.off % 8, slot.len], [0, 32]);
+    for (const count of [0n, 3n, 5n, 4097n, -1n, 1n << 40n]) {
+      await assertRefused(setNum(message(), 1, 0, count), 1);
+    }
+    await assertRefused(setRef(message(), 1, 0, slot.off, 24), 1);
+    await assertRefused(setRef(message(), 1, 0, slot.off + 4, 32), 1);
+    await assertRefused(setRef(message(), 1, 0, 0xfffffff8, 32), 1);
+  },
+});
+
+/** A WRITE of the process's own oom_score_adj beneath /proc. */
+function oomWrite(value: number, hostPath: boolean): PlanOp {
+  return {
+    op: "WRITE",
+    dir: "/proc",
+    file: "oom_score_adj",
+    content: String(value),
+    procfs: true,
+    self: true,
+    hostPath,
+  };
+}
+
+const checkOom = (value: number) =>
+  exec("/bin/sh", ["sh", "-c", `read v < /proc/self/oom_score_adj; test "$v" = ${value}`]);
+
+Deno.test({
+  name: "helper: a WRITE to the own procfs works before the clone (host path) and after it",
+  ignore: ready.ignore || !exists("/bin/sh"),
+  async fn() {
+    const before = await runHelper(encodePlan([oomWrite(321, true), clone(), checkOom(321)]));
+    assertEquals(before.init?.status.code, 0, describe(before));
+    const after = await runHelper(encodePlan([clone(), oomWrite(123, false), checkOom(123)]));
+    assertEquals(after.init?.status.code, 0, describe(after));
+    const wrong = await runHelper(encodePlan([clone(), oomWrite(5, false), checkOom(6)]));
+    assertEquals(wrong.init?.status.code, 1, describe(wrong));
+    assertEquals(childProcesses(), []);
+  },
+});
+
+Deno.test({
+  name: "helper: refuses a host-path WRITE after the CLONE and an in-root one before it",
+  ...ready,
+  async fn() {
+    await assertRefused(encodePlan([clone(), oomWrite(1, true), exec()]), 1);
+    await assertRefused(encodePlan([oomWrite(1, false), clone(), exec()]), 0);
+  },
+});
+
+// ---------------------------------------------------------------------------
 // Fuzzing
 
 /** A small seeded generator (mulberry32), so a failing run can be replayed. */

@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../_assert.ts";
 import { type ConfigInput, namespaceIds } from "../../mod.ts";
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../../lib/config/mod.ts";
 import {
   assertNoLeftovers,
   integration,
@@ -59,11 +60,8 @@ const CONTAINER_MOUNT_POINTS = new Set([
   "/dev/shm",
   "/dev/mqueue",
   "/sys",
-  "/proc/kcore",
-  "/proc/sys",
-  "/proc/sysrq-trigger",
-  "/proc/irq",
-  "/proc/bus",
+  ...DEFAULT_MASKED_PATHS,
+  ...DEFAULT_READONLY_PATHS,
 ]);
 
 // ---- the root switch ------------------------------------------------------

@@ -42,13 +42,36 @@ Deno.test("defaultConfig() is nsinit's template", () => {
   assertEquals(config.devices, [...DEFAULT_AUTO_CREATED_DEVICES]);
   assertEquals(config.mounts, [...DEFAULT_MOUNTS]);
   assertEquals(config.networks.map((n) => n.type), ["loopback"]);
-  assertEquals(config.mask_paths, ["/proc/kcore"]);
+  // As runc and Docker set them today.
+  assertEquals(config.mask_paths, [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+  ]);
   assertEquals(config.readonly_paths, [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
     "/proc/sys",
     "/proc/sysrq-trigger",
-    "/proc/irq",
-    "/proc/bus",
   ]);
+  // The default seccomp profile and no_new_privs, as `runc spec` sets it; no oom_score_adj.
+  assertEquals(config.seccomp, "default");
+  assertEquals(config.no_new_privileges, true);
+  assertEquals(config.oom_score_adj, undefined);
+  assertEquals(config.labels_optional, false);
+  // /sys is mounted read-only.
+  const sys = config.mounts.find((m) => m.destination === "/sys")!;
+  assert((sys.flags & MS.MS_RDONLY) !== 0);
   assertEquals(config.rlimits, [{ type: 7, hard: 1024, soft: 1024 }]);
 });
 

@@ -109,7 +109,14 @@ Deno.test("configToJson() writes every field with the seed's keys and canonical 
     "privatefs",
     "parent_death_signal",
   ]);
-  assertEquals(Object.keys(json).length, 24);
+  // 26 fields; `oom_score_adj` is left out when unset.
+  assertEquals(Object.keys(json).length, 27);
+  assertEquals([json.seccomp, json.no_new_privileges, json.labels_optional], [
+    "default",
+    true,
+    false,
+  ]);
+  assert(!("oom_score_adj" in json));
   const devices = json.devices as { type: string }[];
   assert(devices.every((d) => d.type === "c"));
   assertEquals(json.rlimits, [{ type: 7, hard: 1024, soft: 1024 }]);

@@ -6,6 +6,8 @@ import { assert, assertEquals } from "../../_assert.ts";
 import {
   capabilityNumber,
   type Config,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_READONLY_PATHS,
   defaultConfig,
   type Mount,
   MS,
@@ -25,7 +27,17 @@ import {
 } from "../../../lib/plan/build.ts";
 import { makedev, MOUNT_ATTR, type SourceKind } from "../../../lib/plan/mounts.ts";
 import type { OpName, PlanOp } from "../../../lib/plan/ops.ts";
+import type { HostFacts } from "../../../lib/plan/security.ts";
 import type { ExecUser } from "../../../lib/user/lookup.ts";
+import { compileSeccomp, DEFAULT_SECCOMP_PROFILE, encodeFilter } from "../../../lib/seccomp/mod.ts";
+
+/** A fixed host, so plans do not depend on the machine the tests run on. */
+const HOST: HostFacts = {
+  arch: "x86_64",
+  kernelVersion: "6.1.0",
+  lsm: { apparmor: false, selinux: false },
+  apparmorExecAttr: "attr/apparmor/exec",
+};
 
 const ROOT: ExecUser = { uid: 0, gid: 0, additionalGids: [], home: "/root" };
 const NO_CGROUPS: CgroupPlacement = { enter: [], cloneInto: "" };
@@ -42,6 +54,7 @@ function initPlan(
     joins?: NamespaceJoin[];
     bindSources?: Map<number, SourceKind>;
     cgroups?: CgroupPlacement;
+    host?: HostFacts;
   } = {},
 ): PlanOp[] {
   const input: InitPlanInput = {
@@ -51,6 +64,7 @@ function initPlan(
     user: options.user ?? ROOT,
     joins: options.joins ?? [],
     bindSources: options.bindSources ?? new Map(),
+    host: options.host ?? HOST,
   };
   return buildInitPlan(input);
 }
@@ -221,11 +235,8 @@ Deno.test("buildInitPlan() lays out the default config's plan op by op", () => {
     { op: "SYMLINK", target: "/proc/self/fd/2", path: "/dev/stderr" },
     { op: "SYMLINK", target: "pts/ptmx", path: "/dev/ptmx" },
     // The seed's order: read-only remounts, then masks.
-    { op: "READONLY", path: "/proc/sys" },
-    { op: "READONLY", path: "/proc/sysrq-trigger" },
-    { op: "READONLY", path: "/proc/irq" },
-    { op: "READONLY", path: "/proc/bus" },
-    { op: "MASK", path: "/proc/kcore", devNull: "/dev/null" },
+    ...DEFAULT_READONLY_PATHS.map((path): PlanOp => ({ op: "READONLY", path })),
+    ...DEFAULT_MASKED_PATHS.map((path): PlanOp => ({ op: "MASK", path, devNull: "/dev/null" })),
     { op: "PIVOT", noPivot: false },
     { op: "HOSTNAME", hostname: "nsinit" },
     { op: "IFUP", name: "lo" },
@@ -236,6 +247,19 @@ Deno.test("buildInitPlan() lays out the default config's plan op by op", () => {
     { op: "PDEATHSIG", signal: 9 },
     { op: "UMASK", mask: 0o022 },
     { op: "CHDIR", path: "/" },
+    // Last before exec: no_new_privs (the template asks for it) and the default profile.
+    { op: "NO_NEW_PRIVS" },
+    {
+      op: "SECCOMP",
+      filter: encodeFilter(
+        compileSeccomp(DEFAULT_SECCOMP_PROFILE, {
+          arch: "x86_64",
+          capabilities: DEFAULT_CAPS,
+          kernelVersion: "6.1.0",
+        }).instructions,
+      ),
+      flags: 0,
+    },
     {
       op: "EXEC",
       candidates: ["/bin/sh"],

@@ -229,6 +229,8 @@ Deno.test("planFailure() gives every op kind a message that names the step", () 
     PDEATHSIG: { op: "PDEATHSIG", signal: 9 },
     CHDIR: { op: "CHDIR", path: "/" },
     EXEC: { op: "EXEC", candidates: ["/x"], args: ["x"], env: [] },
+    NO_NEW_PRIVS: { op: "NO_NEW_PRIVS" },
+    SECCOMP: { op: "SECCOMP", filter: new Uint8Array(16), flags: 0 },
   };
   const expected: Record<OpName, string> = {
     SETNS: "setns NEWNET: EPERM",
@@ -261,6 +263,8 @@ Deno.test("planFailure() gives every op kind a message that names the step", () 
     PDEATHSIG: "set parent death signal 9: EPERM",
     CHDIR: "chdir `/`: EPERM",
     EXEC: "exec `x`: EPERM",
+    NO_NEW_PRIVS: "set no_new_privs: EPERM",
+    SECCOMP: "install seccomp filter (2 instructions): EPERM",
   };
   for (const [name, op] of Object.entries(ops)) {
     const message = planFailure([op as PlanOp], 0, Errno.EPERM, 0).message;
@@ -269,5 +273,18 @@ Deno.test("planFailure() gives every op kind a message that names the step", () 
   assertEquals(
     planFailure([{ op: "PIVOT", noPivot: true }], 0, Errno.EINVAL, 0).message,
     "move root (no_pivot_root): EINVAL",
+  );
+  const oom: PlanOp = {
+    op: "WRITE",
+    dir: "/proc",
+    file: "oom_score_adj",
+    content: "-500",
+    procfs: true,
+    self: true,
+    hostPath: true,
+  };
+  assertEquals(
+    planFailure([oom], 0, Errno.EACCES, 0).message,
+    "write `/proc/self/oom_score_adj` (-500): lowering oom_score_adj needs CAP_SYS_RESOURCE: EACCES",
   );
 });

@@ -107,6 +107,17 @@ function u32s(plan: Decoded, index: number, slot: number): number[] {
   return Array.from({ length: count }, (_, i) => view.getUint32(i * 4, true));
 }
 
+/** An F slot: num[slot] 8-byte records, 8-byte aligned in the message. */
+function filterBytes(plan: Decoded, index: number, slot: number): Uint8Array {
+  const record = plan.records[index]!;
+  const { off, len } = record.refs[slot]!;
+  const count = Number(record.num[slot]);
+  assert(count >= 1 && count <= 4096, `F slot count ${count}`);
+  assertEquals(len, 8 * count);
+  assertEquals((plan.blobAt + off) % 8, 0, "F slot is 8-byte aligned in the message");
+  return plan.blob.subarray(off, off + len);
+}
+
 /** Checks every slot of every record against its kind in OP_LAYOUT. */
 function checkSlots(plan: Decoded): void {
   const byCode = new Map(Object.entries(OP_LAYOUT).map(([name, l]) => [l.code, { name, ...l }]));
@@ -119,6 +130,7 @@ function checkSlots(plan: Decoded): void {
       if (kind === "S") str(plan, index, slot);
       if (kind === "L") list(plan, index, slot);
       if (kind === "U") u32s(plan, index, slot);
+      if (kind === "F") filterBytes(plan, index, slot);
     });
   });
 }
@@ -187,6 +199,12 @@ const SAMPLES: { [N in OpName]: Extract<PlanOp, { op: N }> } = {
   PDEATHSIG: { op: "PDEATHSIG", signal: 9 },
   CHDIR: { op: "CHDIR", path: "/home/u" },
   EXEC: EXEC as Extract<PlanOp, { op: "EXEC" }>,
+  NO_NEW_PRIVS: { op: "NO_NEW_PRIVS" },
+  SECCOMP: {
+    op: "SECCOMP",
+    filter: Uint8Array.from({ length: 24 }, (_, i) => i + 1),
+    flags: 4,
+  },
 };
 
 Deno.test("encodePlan() writes the header: magic, version, op count and blob length", () => {

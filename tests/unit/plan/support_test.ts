@@ -140,26 +140,28 @@ Deno.test("unsupportedFeatures() names cgroup mounts and relabelled mounts", () 
   ]);
 });
 
-Deno.test("unsupportedFeatures() says whether an LSM label is unsupported or its LSM is off", () => {
+Deno.test("unsupportedFeatures() refuses a label whose LSM is off, unless labels are optional", () => {
   const labelled = config((c) => {
     c.apparmor_profile = "docker-default";
     c.process_label = "system_u:system_r:svirt_lxc_net_t:s0";
     c.mount_label = "system_u:object_r:svirt_sandbox_file_t:s0";
   });
+  const off = (name: string) =>
+    `${name} is not enabled on this host: remove the label, or set \`labels_optional\` to run without it`;
   assertEquals(unsupportedFeatures(labelled, NO_LSM), [
-    { path: "apparmor_profile", message: "AppArmor is not enabled on this host" },
-    { path: "process_label", message: "SELinux is not enabled on this host" },
-    { path: "mount_label", message: "SELinux is not enabled on this host" },
+    { path: "apparmor_profile", message: off("AppArmor") },
+    { path: "process_label", message: off("SELinux") },
+    { path: "mount_label", message: off("SELinux") },
   ]);
-  assertEquals(unsupportedFeatures(labelled, ALL_LSM), [
-    { path: "apparmor_profile", message: "AppArmor labels are not supported yet" },
-    { path: "process_label", message: "SELinux labels are not supported yet" },
-    { path: "mount_label", message: "SELinux labels are not supported yet" },
+  // With the LSM enabled, the label is applied.
+  assertEquals(unsupportedFeatures(labelled, ALL_LSM), []);
+  assertEquals(paths(labelled, { apparmor: true, selinux: false }), [
+    "process_label",
+    "mount_label",
   ]);
-  assertEquals(
-    unsupportedFeatures(labelled, { apparmor: true, selinux: false })[0],
-    { path: "apparmor_profile", message: "AppArmor labels are not supported yet" },
-  );
+  assertEquals(paths(labelled, { apparmor: false, selinux: true }), ["apparmor_profile"]);
+  labelled.labels_optional = true;
+  assertEquals(unsupportedFeatures(labelled, NO_LSM), []);
 });
 
 Deno.test({

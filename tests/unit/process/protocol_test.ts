@@ -10,6 +10,7 @@ import {
   PLAN_HEADER_SIZE,
   PLAN_MAGIC,
   PLAN_MAX_BYTES,
+  PLAN_MAX_FILTER,
   PLAN_MAX_OPS,
   PLAN_MAX_POINTERS,
   PLAN_OP_SIZE,
@@ -49,7 +50,9 @@ Deno.test("sync.h and sync.ts agree on record types and size", async () => {
 Deno.test("plan.h and encode.ts agree on op codes and slot kinds", async () => {
   const text = await Deno.readTextFile(new URL("plan.h", helperDir));
   const ops: Record<string, { code: number; slots: string }> = {};
-  for (const match of text.matchAll(/X\((\w+), (\d+), ([NSLU]), ([NSLU]), ([NSLU]), ([NSLU])\)/g)) {
+  for (
+    const match of text.matchAll(/X\((\w+), (\d+), ([NSLUF]), ([NSLUF]), ([NSLUF]), ([NSLUF])\)/g)
+  ) {
     ops[match[1]!] = { code: Number(match[2]), slots: match.slice(3, 7).join("") };
   }
   assertEquals(ops, { ...OP_LAYOUT });
@@ -64,6 +67,7 @@ Deno.test("plan.h and encode.ts agree on layout constants and op flags", async (
   assertEquals(plan.MAX_BYTES, PLAN_MAX_BYTES);
   assertEquals(plan.MAX_OPS, PLAN_MAX_OPS);
   assertEquals(plan.MAX_POINTERS, PLAN_MAX_POINTERS);
+  assertEquals(plan.MAX_FILTER, PLAN_MAX_FILTER);
   assertEquals(await defines("plan.h", "PF_"), { ...PF });
 });
 
