@@ -260,11 +260,12 @@ static int op_pdeathsig(const struct plan *plan, uint32_t i)
 
 static int op_chdir(const struct plan *plan, uint32_t i)
 {
-	char cwd[64];
+	/* Whole paths: a buffer too small for an unreachable path fails with ERANGE and says nothing. */
+	char cwd[4096];
 	if (chdir(plan_str(plan, i, 0)) < 0)
 		return -1;
-	/* A cwd outside the root (a leaked directory fd) reads back as "(unreachable)". */
-	if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0 && errno != ERANGE)
+	/* A cwd outside the root (through a host directory fd) reads back as "(unreachable)...". */
+	if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0)
 		return -1;
 	if (cwd[0] != '/') {
 		op_detail = DETAIL_UNREACHABLE_CWD;
