@@ -694,6 +694,86 @@ Deno.test({
   },
 });
 
+// ---- #21 the creating process dies in the middle of start() --------------------------
+
+const CRASH_CHILD = new URL("./_crash_child.ts", import.meta.url).pathname;
+
+/** Host pids whose command line holds `marker`. */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(marker)) {
+        found.push(Number(entry.name));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+Deno.test({
+  name: "a creator killed at any point of start() leaves nothing that destroy() does not remove",
+  ...integration,
+  async fn() {
+    const factory = await testFactory();
+    const runs = Number(Deno.env.get("NSINIT_CRASH_RUNS") ?? 30);
+    const outcomes = { beforeStarted: 0, afterStarted: 0 };
+    for (let run = 0; run < runs; run++) {
+      const id = uniqueId("crash");
+      const marker = `nsinit-crash-${id}`;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          CRASH_CHILD,
+          factory.root,
+          id,
+          JSON.stringify(testConfig()),
+          marker,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = child.stdout.getReader();
+      let text = "";
+      while (!text.includes("starting")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      // Spread the kills over the whole start (a few milliseconds on this machine).
+      await new Promise((resolve) => setTimeout(resolve, (run * 7) % 40));
+      child.kill("SIGKILL");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      await child.status;
+      if (text.includes("started")) outcomes.afterStarted++;
+      else outcomes.beforeStarted++;
+      // What `delete --force` does: kill whatever runs, then destroy.
+      const container = await factory.load(id);
+      for (let i = 0; i < 300 && container.status() === "running"; i++) {
+        try {
+          container.signal("SIGKILL");
+        } catch (error) {
+          // it may die on its own meanwhile
+          assert(error instanceof ContainerError && error.code === "ContainerNotRunning");
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await container.destroy();
+      assertEquals(processesWith(marker), [], `run ${run}: a container process survived`);
+      assertNoLeftovers();
+    }
+    console.log(`crash: ${JSON.stringify(outcomes)}`);
+  },
+});
+
 // ---- #29 library leaks (runc TestFdLeaks) ------------------------------------------------
 
 Deno.test({
