@@ -18,6 +18,7 @@ import {
   testFactory,
   uniqueId,
 } from "../_helpers.ts";
+import { readUntil } from "./_host.ts";
 
 const RACER = new URL("./_exchange_racer.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -66,11 +67,7 @@ Deno.test({
     try {
       // Wait until the racer runs.
       const reader = racer.stdout.getReader();
-      while (!racerOut.includes("started")) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        racerOut += decoder.decode(value);
-      }
+      racerOut = await readUntil(reader, (t) => t.includes("started"), 60_000);
       reader.releaseLock();
       for (let i = 0; i < runs; i++) {
         const container = await factory.create(uniqueId("race"), config);
