@@ -31,6 +31,7 @@ import { cgroupPlacement, dirsFromRecord } from "../../lib/cgroups/paths.ts";
 import { closePidfd, pidfdOpen, waitPidfd } from "../../lib/sys/proc.ts";
 import {
   assertNoLeftovers,
+  childProcesses,
   integration,
   makeRootfs,
   runContainer,
@@ -780,6 +781,65 @@ Deno.test({
       assertNoLeftovers();
     }
     console.log(`crash: ${JSON.stringify(outcomes)}`);
+  },
+});
+
+// ---- #24 no zombies ------------------------------------------------------------------------
+
+Deno.test({
+  name: "100 processes joined into a container leave no zombie children of this process",
+  ...integration,
+  async fn() {
+    const { container, pid, stop } = await startSleeper();
+    try {
+      for (let i = 0; i < 100; i++) {
+        const joined = await container.start({
+          args: ["/bin/true"],
+          stdin: "null",
+          stdout: "null",
+          stderr: "null",
+        });
+        assertEquals((await joined.wait()).code, 0);
+      }
+      assertEquals(childProcesses().map((line) => Number(line.split(" ")[0])), [pid]);
+    } finally {
+      await stop();
+    }
+    assertNoLeftovers();
+  },
+});
+
+// ---- #30 the helper spawned from a worker ---------------------------------------------------
+
+Deno.test({
+  name: "a container started from a Worker outlives the worker (P2 #30)",
+  ...integration,
+  // Known failure, not fixed here: the init's parent is the thread that spawned
+  // the helper (CLONE_PARENT), and PR_SET_PDEATHSIG fires when that thread
+  // exits, so terminating the worker kills the init. Fixing it needs a
+  // design decision (a helper that stays as the init's parent and watches
+  // the sync socket, or spawning from a thread that lives as long as Deno).
+  ignore: true,
+  async fn() {
+    const factory = await testFactory();
+    const id = uniqueId("worker");
+    const worker = new Worker(new URL("./_worker_start.ts", import.meta.url).href, {
+      type: "module",
+    });
+    const pid = await new Promise<number>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data.pid);
+      worker.postMessage({ root: factory.root, id, config: testConfig() });
+    });
+    worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const container = await factory.load(id);
+    try {
+      assertEquals(container.status(), "running", `init ${pid} died with the worker`);
+    } finally {
+      if (container.status() === "running") container.signal("SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await container.destroy();
+    }
   },
 });
 
