@@ -6,7 +6,12 @@
  */
 import { createFactory } from "../../mod.ts";
 
-self.onmessage = async (event: MessageEvent) => {
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+};
+
+scope.onmessage = async (event: MessageEvent) => {
   const { root, id, config } = event.data;
   const factory = await createFactory({ root });
   const container = await factory.create(id, config);
@@ -16,5 +21,5 @@ self.onmessage = async (event: MessageEvent) => {
     stdout: "null",
     stderr: "null",
   });
-  self.postMessage({ pid: process.pid });
+  scope.postMessage({ pid: process.pid });
 };
