@@ -251,9 +251,14 @@ static int op_pdeathsig(const struct plan *plan, uint32_t i)
 {
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)plan->ops[i].num[0], 0, 0, 0) < 0)
 		return -1;
-	/* If the parent died before the signal was armed, its end of the socket is closed. */
+	/*
+	 * If the parent died before the signal was armed, its end of the socket
+	 * is closed, or it is still exiting: a dying process reparents its
+	 * children (without a signal, as none was armed yet) before its last
+	 * thread closes its descriptors.
+	 */
 	char byte;
-	if (recv(sync_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+	if (recv(sync_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0 || parent_exiting())
 		_exit(255);
 	return 0;
 }

@@ -765,7 +765,13 @@ Deno.test({
       await child.status;
       if (text.includes("started")) outcomes.afterStarted++;
       else outcomes.beforeStarted++;
-      // What `delete --force` does: kill whatever runs, then destroy.
+      // With its creator gone, the init ends by itself: killed by its
+      // parent-death signal, or exiting where it would have armed it.
+      for (let i = 0; i < 300 && processesWith(marker).length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assertEquals(processesWith(marker), [], `run ${run}: the init outlived its creator`);
+      // What `delete --force` does: kill whatever runs, then destroy (nothing should).
       const container = await factory.load(id);
       for (let i = 0; i < 300 && container.status() === "running"; i++) {
         try {
