@@ -37,6 +37,7 @@ import {
   runContainer,
   startSleeper,
   tempDir,
+  TEST_CGROUP_PARENT,
   testConfig,
   testFactory,
   uniqueId,
@@ -846,6 +847,73 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 200));
       await container.destroy();
     }
+  },
+});
+
+// ---- #27 destroy removes only what the container made ----------------------------------
+
+Deno.test({
+  name: "destroy() leaves a joined network namespace and a pre-existing parent cgroup alone",
+  ...integration,
+  async fn() {
+    const netns = `nsinit-sec-${Deno.pid}`;
+    const hostRun = (...args: string[]) => {
+      const out = new Deno.Command(args[0]!, { args: args.slice(1) }).outputSync();
+      assert(out.success, `${args.join(" ")}: ${decoder.decode(out.stderr)}`);
+      return decoder.decode(out.stdout);
+    };
+    hostRun("ip", "netns", "add", netns);
+    // The parent exists before the container and is someone else's.
+    const parent = `${TEST_CGROUP_PARENT}/keep`;
+    const hierarchies = [...Deno.readDirSync("/sys/fs/cgroup")].map((e) =>
+      `/sys/fs/cgroup/${e.name}`
+    )
+      .filter((path) => {
+        try {
+          return Deno.statSync(`${path}/cgroup.procs`).isFile;
+        } catch {
+          return false;
+        }
+      });
+    const made: string[] = [];
+    try {
+      for (const hierarchy of hierarchies) {
+        for (const dir of [`${hierarchy}/${TEST_CGROUP_PARENT}`, `${hierarchy}/${parent}`]) {
+          try {
+            Deno.mkdirSync(dir);
+            made.push(dir);
+          } catch {
+            continue; // already there
+          }
+          // A new cpuset starts with no cpus and no memory nodes: copy the parent's.
+          for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+            try {
+              const value = Deno.readTextFileSync(`${dir}/../${file}`);
+              Deno.writeTextFileSync(`${dir}/${file}`, value);
+            } catch {
+              // not a cpuset hierarchy
+            }
+          }
+        }
+      }
+      const base = testConfig();
+      const config: ConfigInput = {
+        ...base,
+        namespaces: base.namespaces!.map((ns) =>
+          ns.type === "NEWNET" ? { type: "NEWNET", path: `/run/netns/${netns}` } : ns
+        ),
+        cgroups: { ...base.cgroups!, parent },
+      };
+      const result = await runContainer(config, { args: ["/bin/true"] });
+      assertEquals(result.code, 0, result.stderr);
+      // Still there and still a network namespace.
+      hostRun("ip", "netns", "exec", netns, "true");
+      for (const dir of made) assert(Deno.statSync(dir).isDirectory, `${dir} was removed`);
+    } finally {
+      for (const dir of made.reverse()) Deno.removeSync(dir);
+      hostRun("ip", "netns", "del", netns);
+    }
+    assertNoLeftovers();
   },
 });
 
