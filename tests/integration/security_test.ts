@@ -42,6 +42,7 @@ import {
   testFactory,
   uniqueId,
 } from "../_helpers.ts";
+import { CliEnv } from "./fixtures/nsinit_env.ts";
 import { closeFd, fdsOf, openFd, pipe, readUntil, streamText } from "./_host.ts";
 
 const decoder = new TextDecoder();
@@ -707,6 +708,28 @@ Deno.test({
     }
     assertEquals(container.status(), "destroyed");
     assertNoLeftovers();
+  },
+});
+
+Deno.test({
+  name: "10 parallel `nsinit exec` of one id: one creates it, the others join, nothing is left",
+  ...integration,
+  async fn() {
+    const env = new CliEnv();
+    try {
+      // Long enough for every nsinit to start (10 Deno processes on a loaded machine).
+      const args = ["exec", "--id", "par", "/bin/sh", "-c", "sleep 5"];
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => env.run(args, { ms: 60_000 })),
+      );
+      const summary = results.map((r) => `${r.code} ${r.stderr.trim()}`).join("; ");
+      // The creator's command ends with 0; a joined one is killed when it does (137).
+      for (const result of results) assert([0, 137].includes(result.code), summary);
+      assert(results.some((r) => r.code === 0), summary);
+      env.assertClean();
+    } finally {
+      await env.cleanup();
+    }
   },
 });
 
