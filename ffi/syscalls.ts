@@ -32,6 +32,7 @@ export const NR = {
   setsockopt: ARM64 ? 208 : 54,
   kill: ARM64 ? 129 : 62,
   fcntl: ARM64 ? 25 : 72,
+  flock: ARM64 ? 32 : 73,
   rt_sigaction: ARM64 ? 134 : 13,
   getdents64: ARM64 ? 61 : 217,
   waitid: ARM64 ? 95 : 247,
@@ -73,15 +74,25 @@ const RAW_SYMBOLS = {
   nsinit_syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+// The same function on a worker thread, for the rare call that must wait
+// (a contended flock); bound only when first needed.
+const RAW_WAITING_SYMBOLS = {
+  nsinit_syscall: { ...RAW_SYMBOLS.nsinit_syscall, nonblocking: true },
+} as const satisfies Deno.ForeignLibraryInterface;
+
 type RawSyscall = Deno.DynamicLibrary<typeof RAW_SYMBOLS>["symbols"]["nsinit_syscall"];
+type RawWaitingSyscall = Deno.DynamicLibrary<
+  typeof RAW_WAITING_SYMBOLS
+>["symbols"]["nsinit_syscall"];
 
 let raw: RawSyscall | undefined;
+let rawWaiting: RawWaitingSyscall | undefined;
 
 /**
  * Loads ffi/syscall from a memfd. Only this bootstrap uses libc's
  * syscall(2), whose errno it cannot read: a failure says which step failed.
  */
-function loadRaw(): RawSyscall {
+function loadRaw<S extends Deno.ForeignLibraryInterface>(symbols: S): Deno.DynamicLibrary<S> {
   const bootstrap = (nr: number, a: Arg, b: Arg = 0, c: Arg = 0) =>
     Number(libc().syscall(BigInt(nr), word(a), word(b), word(c), 0n, 0n, 0n));
   const fail = (step: string): never => {
@@ -97,7 +108,7 @@ function loadRaw(): RawSyscall {
       if (n <= 0) fail("write to its memfd");
       done += n;
     }
-    return Deno.dlopen(`/proc/self/fd/${fd}`, RAW_SYMBOLS).symbols.nsinit_syscall;
+    return Deno.dlopen(`/proc/self/fd/${fd}`, symbols);
   } finally {
     bootstrap(NR.close, fd);
   }
@@ -120,19 +131,34 @@ export function syscall(
   e: Arg = 0,
   f: Arg = 0,
 ): number {
-  raw ??= loadRaw();
-  const result = Number(raw(BigInt(nr), word(a), word(b), word(c), word(d), word(e), word(f)));
+  raw ??= loadRaw(RAW_SYMBOLS).symbols.nsinit_syscall;
+  return result(raw(BigInt(nr), word(a), word(b), word(c), word(d), word(e), word(f)));
+}
+
+function result(value: bigint): number {
+  const n = Number(value);
   // The kernel returns -4095..-1 for an error, never as a valid result.
-  if (result < 0 && result > -4096) {
-    lastErrno = -result;
+  if (n < 0 && n > -4096) {
+    lastErrno = -n;
     return -1;
   }
-  return result;
+  return n;
+}
+
+/**
+ * Like {@link syscall} for a call that may block, run on a worker thread so
+ * the event loop goes on; number arguments only (no buffer may move while
+ * the call runs). errno() is set when the promise settles.
+ */
+export async function syscallWaiting(nr: number, a = 0, b = 0, c = 0): Promise<number> {
+  rawWaiting ??= loadRaw(RAW_WAITING_SYMBOLS).symbols.nsinit_syscall;
+  return result(await rawWaiting(BigInt(nr), BigInt(a), BigInt(b), BigInt(c), 0n, 0n, 0n));
 }
 
 /** Directory fd meaning "the current directory" for *at calls. */
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
+const RENAME_NOREPLACE = 1;
 
 /** The calls the runtime makes, with the C library's names and argument order. */
 export const sys = {
@@ -150,12 +176,17 @@ export const sys = {
   unlink: (path: Uint8Array) => syscall(NR.unlinkat, AT_FDCWD, path, 0),
   rename: (from: Uint8Array, to: Uint8Array) =>
     syscall(NR.renameat2, AT_FDCWD, from, AT_FDCWD, to, 0),
+  renameNoReplace: (from: Uint8Array, to: Uint8Array) =>
+    syscall(NR.renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE),
   readlink: (path: Uint8Array, buf: Uint8Array) =>
     syscall(NR.readlinkat, AT_FDCWD, path, buf, buf.length),
   statx: (dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array) =>
     syscall(NR.statx, dirfd, path, flags, mask, buf),
   getdents64: (fd: number, buf: Uint8Array) => syscall(NR.getdents64, fd, buf, buf.length),
   fcntl: (fd: number, cmd: number, arg: number) => syscall(NR.fcntl, fd, cmd, arg),
+  flock: (fd: number, operation: number) => syscall(NR.flock, fd, operation),
+  /** flock(2) that waits for the lock on a worker thread. */
+  flockWaiting: (fd: number, operation: number) => syscallWaiting(NR.flock, fd, operation),
   ioctl: (fd: number, request: number, arg: Uint8Array | null) =>
     syscall(NR.ioctl, fd, request, arg),
   memfd_create: (name: Uint8Array, flags: number) => syscall(NR.memfd_create, name, flags),

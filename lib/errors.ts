@@ -16,6 +16,7 @@ export type ErrorCode =
   | "ContainerPaused"
   | "ContainerNotStopped"
   | "ContainerNotRunning"
+  | "ContainerBusy"
   | "ProcessNotExecuted"
   | "ConfigInvalid"
   | "SystemError";

@@ -47,7 +47,13 @@ async function openContainer(
   } catch (error) {
     if (!(error instanceof ContainerError) || error.code !== "ContainerNotExists") throw error;
   }
-  return await factory.create(id, configFromOptions(values as never));
+  try {
+    return await factory.create(id, configFromOptions(values as never));
+  } catch (error) {
+    // Another nsinit created it meanwhile: join it.
+    if (!(error instanceof ContainerError) || error.code !== "IdInUse") throw error;
+    return await factory.load(id);
+  }
 }
 
 export const exec: Command = {
@@ -62,8 +68,9 @@ export const exec: Command = {
     }
     const id = typeof values.id === "string" ? values.id : "nsinit";
     const container = await openContainer(context, id, values);
-    // Whoever starts the first process owns the container and destroys it after.
-    const owner = container.status() !== "running";
+    // Whoever starts the first process owns the container and destroys it after
+    // (start() decides under the container's lock: several nsinit may race here).
+    const stopped = container.status() !== "running";
     const hostname = container.config.hostname || "nsinit";
     const terminal = values.tty === true;
     const signals = new SignalForwarder(terminal);
@@ -84,9 +91,10 @@ export const exec: Command = {
       });
     } catch (error) {
       signals.close();
-      if (owner) await container.destroy().catch(() => {});
+      if (stopped) await container.destroy().catch(() => {});
       throw error;
     }
+    const owner = container.state().init_process_pid === process.pid;
     const status = await runAttached(process, signals);
     if (owner) await container.destroy();
     return status.code;

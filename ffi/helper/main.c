@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -64,6 +65,24 @@ static void tidy_fds(int fd_limit)
 		bail(-1, errno, 0);
 	if (syscall(SYS_close_range, sync_fd, fd_limit - 1, CLOSE_RANGE_CLOEXEC) < 0)
 		bail(-1, errno, 0);
+}
+
+/* Opened above fd_limit (the lowest free number after tidy_fds), close-on-exec. */
+static void open_parent_stat(void)
+{
+	char path[48] = "/proc/";
+	char digits[12];
+	int n = 0;
+	unsigned value = (unsigned)getppid();
+	do {
+		digits[n++] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	size_t at = 6;
+	while (n > 0)
+		path[at++] = digits[--n];
+	memcpy(path + at, "/stat", 6);
+	parent_stat_fd = (int)RETRY(open(path, O_RDONLY | O_CLOEXEC));
 }
 
 static uint32_t receive_plan(void)
@@ -126,6 +145,7 @@ int main(int argc, char **argv)
 	if (sync_fd < 3 || fd_limit <= sync_fd)
 		return 254;
 	tidy_fds(fd_limit);
+	open_parent_stat();
 	reset_signals();
 	/* Non-dumpable before joining anything: a container must not ptrace us or open our exe. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -240,16 +240,31 @@ static int op_mount(const struct plan *plan, uint32_t i)
 	return close_keep_errno(fd, rc);
 }
 
+/*
+ * pivot_root and MS_MOVE both need the new root to be a mount point: the
+ * rootfs is bound onto itself. The directory is looked up once (never
+ * through a final symlink) and the bind is made from and onto that
+ * descriptor: two lookups of the path could be raced (a rename exchange
+ * with a symlink to / between them bound the host's root onto the rootfs).
+ * The cloned tree's descriptor is then the root everything else resolves in.
+ */
 static int op_rootfs(const struct plan *plan, uint32_t i)
 {
-	const char *rootfs = plan_str(plan, i, 0);
-	/* pivot_root and MS_MOVE both need the new root to be a mount point. */
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	int dir = (int)RETRY(open(plan_str(plan, i, 0), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (dir < 0)
 		return -1;
+	int tree = (int)syscall(SYS_open_tree, dir, "",
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		return close_keep_errno(dir, -1);
+	int rc = move_tree(tree, dir);
+	close_keep_errno(dir, 0);
+	if (rc < 0)
+		return close_keep_errno(tree, -1);
 	if (root_fd >= 0)
 		close(root_fd);
-	root_fd = (int)RETRY(open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-	return root_fd < 0 ? -1 : 0;
+	root_fd = tree;
+	return 0;
 }
 
 static int op_mkdir(const struct plan *plan, uint32_t i)

@@ -268,20 +268,26 @@ static int op_pdeathsig(const struct plan *plan, uint32_t i)
 {
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)plan->ops[i].num[0], 0, 0, 0) < 0)
 		return -1;
-	/* If the parent died before the signal was armed, its end of the socket is closed. */
+	/*
+	 * If the parent died before the signal was armed, its end of the socket
+	 * is closed, or it is still exiting: a dying process reparents its
+	 * children (without a signal, as none was armed yet) before its last
+	 * thread closes its descriptors.
+	 */
 	char byte;
-	if (recv(sync_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+	if (recv(sync_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0 || parent_exiting())
 		_exit(255);
 	return 0;
 }
 
 static int op_chdir(const struct plan *plan, uint32_t i)
 {
-	char cwd[64];
+	/* Whole paths: a buffer too small for an unreachable path fails with ERANGE and says nothing. */
+	char cwd[4096];
 	if (chdir(plan_str(plan, i, 0)) < 0)
 		return -1;
-	/* A cwd outside the root (a leaked directory fd) reads back as "(unreachable)". */
-	if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0 && errno != ERANGE)
+	/* A cwd outside the root (through a host directory fd) reads back as "(unreachable)...". */
+	if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0)
 		return -1;
 	if (cwd[0] != '/') {
 		op_detail = DETAIL_UNREACHABLE_CWD;

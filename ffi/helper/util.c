@@ -6,6 +6,7 @@
 #include "util.h"
 
 int sync_fd = -1;
+int parent_stat_fd = -1;
 
 int send_record(uint32_t type, int32_t op, int32_t err, int32_t arg)
 {
@@ -37,4 +38,36 @@ const char *fd_path(char *buf, int fd)
 		buf[at++] = digits[--n];
 	buf[at] = 0;
 	return buf;
+}
+
+/* PF_EXITING in the flags field of /proc/<pid>/stat: set as soon as a task starts to exit. */
+#define NSINIT_PF_EXITING 0x4
+
+int parent_exiting(void)
+{
+	char buf[512];
+	if (parent_stat_fd < 0)
+		return 0;
+	long n = RETRY(pread(parent_stat_fd, buf, sizeof buf - 1, 0));
+	if (n <= 0)
+		return 1; /* the task is gone */
+	buf[n] = 0;
+	/* After the last ')': state ppid pgrp session tty_nr tpgid flags */
+	char *p = NULL;
+	for (char *c = buf; *c; c++)
+		if (*c == ')')
+			p = c;
+	if (p == NULL || p[1] != ' ')
+		return 0;
+	p += 2;
+	char state = *p;
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return 1;
+	for (int field = 0; field < 6 && *p; p++)
+		if (*p == ' ')
+			field++;
+	unsigned long flags = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		flags = flags * 10 + (unsigned long)(*p - '0');
+	return (flags & NSINIT_PF_EXITING) != 0;
 }

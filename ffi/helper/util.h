@@ -20,6 +20,15 @@
 /* The sync socket, set once at start. */
 extern int sync_fd;
 
+/*
+ * /proc/<pid>/stat of the helper's parent (the Deno process, which the init
+ * shares through CLONE_PARENT), opened at start: -1 when it could not be.
+ */
+extern int parent_stat_fd;
+
+/* True when the parent has exited or is exiting (read from parent_stat_fd). */
+int parent_exiting(void);
+
 /* Sends one record; returns 0 or -1. */
 int send_record(uint32_t type, int32_t op, int32_t err, int32_t arg);
 

@@ -11,6 +11,12 @@ import { cgroupPids } from "../cgroups/manager.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import type { ContainerProcess } from "../process/process.ts";
 import { readState, type StateFile } from "../state/state.ts";
+import {
+  type ContainerLock,
+  lockContainer,
+  lockContainerNow,
+  type LockMode,
+} from "../state/lock.ts";
 import { closePidfd, pidfdOpen, pidfdSignal, signalNumber } from "../sys/proc.ts";
 import { destroyContainer } from "./destroy.ts";
 import { startInit, startJoined } from "./start.ts";
@@ -26,12 +32,19 @@ export class Container {
   #id: string;
   #dir: string;
   #config: Config;
+  #ino: bigint | undefined;
 
   /** @internal Use `Factory.create()` or `Factory.load()`. */
-  constructor(id: string, dir: string, config: Config) {
+  constructor(id: string, dir: string, config: Config, ino?: bigint) {
     this.#id = id;
     this.#dir = dir;
     this.#config = config;
+    this.#ino = ino;
+  }
+
+  /** Locks the state directory for one operation (see lib/state/lock.ts). */
+  #lock(mode: LockMode): Promise<ContainerLock> {
+    return lockContainer(this.#dir, this.#id, mode, this.#ino);
   }
 
   /** The container's id. */
@@ -85,28 +98,36 @@ export class Container {
    * @throws {SystemError} naming the step that failed (mount, pivot_root, exec...) and its errno.
    * @throws {ContainerError} `ContainerPaused` while the container is paused.
    */
-  start(process: ProcessOptions): Promise<ContainerProcess> {
-    const state = this.#readState();
-    const target = { id: this.#id, dir: this.#dir, config: this.#config };
-    switch (statusOf(state)) {
-      case "running":
-        return startJoined(target, state, process);
-      case "paused":
-        return Promise.reject(
-          new ContainerError("ContainerPaused", `Container \`${this.#id}\` is paused`),
-        );
-      default:
-        return startInit(target, state, process);
+  async start(process: ProcessOptions): Promise<ContainerProcess> {
+    // Joining needs the container only to stay as it is; creating the init
+    // needs it alone, and another process may have created one meanwhile.
+    for (const mode of ["shared", "exclusive"] as const) {
+      using _lock = await this.#lock(mode);
+      const state = this.#readState();
+      const target = { id: this.#id, dir: this.#dir, config: this.#config };
+      switch (statusOf(state)) {
+        case "running":
+          return await startJoined(target, state, process);
+        case "paused":
+          throw new ContainerError("ContainerPaused", `Container \`${this.#id}\` is paused`);
+        default:
+          if (mode === "exclusive") return await startInit(target, state, process);
+      }
     }
+    throw new Error("unreachable");
   }
 
   /**
    * Sends a signal to the container's first process (in its own pid
    * namespace, SIGKILL to it ends every process of the container).
    *
-   * @throws {ContainerError} `ContainerNotRunning` when it is not running.
+   * It waits while another process starts or destroys the container.
+   *
+   * @throws {ContainerError} `ContainerNotRunning` when it is not running;
+   *   `ContainerBusy` while this process's own start() or destroy() of it is unfinished.
    */
   signal(signal: Deno.Signal | number): void {
+    using _lock = lockContainerNow(this.#dir, this.#id, "shared", this.#ino);
     const state = this.#readState();
     const notRunning = () =>
       new ContainerError("ContainerNotRunning", `Container \`${this.#id}\` is not running`);
@@ -133,6 +154,14 @@ export class Container {
    * @throws {ContainerError} `ContainerNotStopped` while its first process runs.
    */
   async destroy(): Promise<void> {
+    let lock: ContainerLock;
+    try {
+      lock = await this.#lock("exclusive");
+    } catch (error) {
+      if (error instanceof ContainerError && error.code === "ContainerNotExists") return;
+      throw error;
+    }
+    using _lock = lock;
     const state = readState(this.#dir, this.#id);
     if (state === null) return;
     const status = statusOf(state);

@@ -10,17 +10,13 @@ import { type StateFile, statePath } from "../state/state.ts";
 import { removeAll, rmdir, unlink } from "../sys/fs.ts";
 import { killCgroupProcesses } from "./start.ts";
 
-/** True when the container made its own pid namespace: its init's death took every process with it. */
-function ownPidNamespace(state: StateFile): boolean {
-  const namespaces =
-    (state.config as { namespaces?: { type: string; path?: string }[] }).namespaces ?? [];
-  return namespaces.some((ns) => ns.type === "NEWPID" && !ns.path);
-}
-
 /** Removes everything the container made; the caller has checked it is stopped. */
 export async function destroyContainer(dir: string, state: StateFile): Promise<void> {
   if (Object.keys(state.cgroup_paths).length > 0) {
-    if (!ownPidNamespace(state)) await killCgroupProcesses(state);
+    // Normally empty by now (an init in its own pid namespace takes everything
+    // with it), but an init whose creator died before recording it, or the
+    // processes of a host-pid container, may still be there.
+    await killCgroupProcesses(state);
     await removeCgroups(new Set(Object.values(state.cgroup_paths)), state.cgroup_created);
   }
   // The directory holds state.json only, unless someone put more there.

@@ -7,7 +7,8 @@
 import { type Config, type ConfigInput, parseConfig } from "../config/mod.ts";
 import { ContainerError } from "../errors.ts";
 import { Errno } from "../../ffi/_errno.ts";
-import { lstat, mkdir, mkdirAll, removeAll } from "../sys/fs.ts";
+import { lstat, mkdir, mkdirAll, removeAll, renameNoReplace } from "../sys/fs.ts";
+import { sys } from "../../ffi/syscalls.ts";
 import { SystemError } from "../errors.ts";
 import { readState, type StateFile, writeState } from "../state/state.ts";
 import { Container } from "./container.ts";
@@ -38,6 +39,10 @@ function inspectPath(path: string): "directory" | "symlink" | "missing" | "other
   return info.kind === "directory" ? "directory" : info.kind === "symlink" ? "symlink" : "other";
 }
 
+function idInUse(id: string): ContainerError {
+  return new ContainerError("IdInUse", `Container id \`${id}\` is already in use`);
+}
+
 class FsFactory implements Factory {
   readonly root: string;
 
@@ -55,9 +60,7 @@ class FsFactory implements Factory {
       });
       mkdirAll(this.root, 0o700);
       const dir = `${this.root}/${id}`;
-      if (!mkdir(dir, 0o700)) {
-        throw new ContainerError("IdInUse", `Container id \`${id}\` is already in use`);
-      }
+      if (lstat(dir) !== null) throw idInUse(id);
       const state: StateFile = {
         version: 1,
         id,
@@ -69,13 +72,23 @@ class FsFactory implements Factory {
         cgroup_created: [],
         namespace_paths: {},
       };
+      // The directory is filled under a name of its own, then renamed into
+      // place unless the id is taken: the rename reserves the id, and nobody
+      // ever sees a container directory without its state file.
+      const staging = `${this.root}/.new-${sys.getpid()}-${
+        Math.random().toString(36).slice(2, 10)
+      }`;
+      mkdir(staging, 0o700);
+      let ino: bigint;
       try {
-        writeState(dir, state);
+        writeState(staging, state);
+        ino = lstat(staging)!.ino;
+        if (!renameNoReplace(staging, dir)) throw idInUse(id);
       } catch (error) {
-        removeAll(dir);
+        removeAll(staging);
         throw error;
       }
-      return Promise.resolve(new Container(id, dir, config));
+      return Promise.resolve(new Container(id, dir, config, ino));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -85,6 +98,7 @@ class FsFactory implements Factory {
     try {
       validateId(id);
       const dir = `${this.root}/${id}`;
+      const ino = lstat(dir)?.ino;
       const state = readState(dir, id);
       if (state === null) {
         throw new ContainerError(
@@ -92,7 +106,7 @@ class FsFactory implements Factory {
           `Container \`${id}\` does not exist in \`${this.root}\``,
         );
       }
-      return Promise.resolve(new Container(id, dir, parseConfig(state.config)));
+      return Promise.resolve(new Container(id, dir, parseConfig(state.config), ino));
     } catch (error) {
       return Promise.reject(error);
     }

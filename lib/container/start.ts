@@ -28,7 +28,7 @@ import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
 import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
 import { readState, type StateFile, writeState } from "../state/state.ts";
-import { closeFd, readDir, readFileInRoot, stat } from "../sys/fs.ts";
+import { closeFd, lstat, readDir, readFileInRoot, stat } from "../sys/fs.ts";
 import { dirname } from "../_deps/path.ts";
 import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
 import { resolveUser } from "../user/lookup.ts";
@@ -153,11 +153,26 @@ function cgroupDirsOfOthers(target: StartTarget): Set<string> {
   return dirs;
 }
 
+/** The directories (leaves and parents) of `dirs` that do not exist yet, outermost first. */
+function missingCgroupDirs(dirs: readonly CgroupDir[]): string[] {
+  const missing: string[] = [];
+  for (const dir of dirs) {
+    const parts = dir.path.slice(dir.hierarchy.mountpoint.length).split("/").filter(Boolean);
+    let current = dir.hierarchy.mountpoint;
+    for (const part of parts) {
+      current = `${current}/${part}`;
+      if (lstat(current) === null) missing.push(current);
+    }
+  }
+  return missing;
+}
+
 /** Kills whatever is left in the container's cgroup (when it shares the host's pid namespace). */
 export async function killCgroupProcesses(state: StateFile): Promise<void> {
-  const path = state.cgroup_paths["devices"] ?? Object.values(state.cgroup_paths)[0];
+  // Every hierarchy: a process still entering its cgroups is in some of them only.
+  const paths = [...new Set(Object.values(state.cgroup_paths))];
   for (let round = 0; round < 50; round++) {
-    const pids = cgroupPids(path);
+    const pids = [...new Set(paths.flatMap((path) => cgroupPids(path)))];
     if (pids.length === 0) return;
     pids.forEach((pid) => kill(pid, SIGNALS.SIGKILL!));
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -216,6 +231,15 @@ export async function startInit(
     let shared: Set<string> | undefined;
     const madeByRuntime = (path: string) =>
       state.cgroup_created.includes(path) || (shared ??= cgroupDirsOfOthers(target)).has(path);
+    // Recorded before anything is made: when the creator dies in the middle of
+    // start(), destroy() finds the leaves and the parents that this start
+    // makes (parents are removed only when empty).
+    writeState(target.dir, {
+      ...state,
+      cgroup_paths: cgroupPathsRecord(dirs),
+      cgroup_created: [...new Set([...state.cgroup_created, ...missingCgroupDirs(dirs)])],
+    });
+    undo.push(() => writeState(target.dir, state));
     const created: string[] = [];
     const makeCgroups = (some: CgroupDir[]) => {
       const made = createCgroups(some, { madeByRuntime }).created;

@@ -164,6 +164,14 @@ export function mkdirAll(path: string, mode = 0o755): string[] {
   return created;
 }
 
+/** Renames `from` to `to` unless `to` exists (RENAME_NOREPLACE); returns false when it does. */
+export function renameNoReplace(from: string, to: string): boolean {
+  if (sys.renameNoReplace(cstr(from), cstr(to)) === 0) return true;
+  const code = errno();
+  if (code === Errno.EEXIST || code === Errno.ENOTEMPTY) return false;
+  throw new SystemError("rename", code, { detail: `\`${from}\` to \`${to}\`` });
+}
+
 /** Removes an empty directory; returns false when it did not exist. */
 export function rmdir(path: string): boolean {
   if (sys.rmdir(cstr(path)) === 0) return true;

@@ -250,6 +250,7 @@ Deno.test({
   },
 });
 
+// runc CVE-2026-41579, crun CVE-2026-47766 and CVE-2026-88264 (security-anchors section 4, #10).
 for (const present of [false, true]) {
   Deno.test({
     name: `start() with /dev a symlink to a host directory ${

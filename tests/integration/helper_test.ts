@@ -974,3 +974,28 @@ Deno.test({
     console.log(`fuzz (seed ${seed}): ${JSON.stringify(tally)}`);
   },
 });
+
+// CVE-2021-43784 (runc: a uint16 length overflowed in the bootstrap message,
+// so attacker bytes were parsed as config): lengths are 32-bit and checked.
+Deno.test({
+  name: "CVE-2021-43784: a string above 65535 bytes arrives whole, and every truncation is refused",
+  ...ready,
+  async fn() {
+    const long = "x".repeat(70000);
+    const plan: PlanOp[] = [
+      clone(),
+      {
+        op: "EXEC",
+        candidates: ["/bin/sh"],
+        args: ["sh", "-c", `[ "\${#A}" -eq ${long.length} ] && [ "$B" = after ]`],
+        env: [`A=${long}`, "B=after"],
+      },
+    ];
+    const outcome = await runHelper(encodePlan(plan));
+    assertEquals(outcome.init?.status.code, 0, describe(outcome));
+    const message = base();
+    for (let length = 1; length < message.length; length++) {
+      await assertRefused(message.slice(0, length), -1);
+    }
+  },
+});

@@ -440,6 +440,7 @@ function hostSnapshot(hostDir: string): () => void {
   };
 }
 
+// CVE-2021-30465, CVE-2019-18837 (security-anchors section 4, #7: destination escape).
 for (
   const [kind, link] of [
     ["an absolute symlink", (hostDir: string) => hostDir],
@@ -515,6 +516,7 @@ Deno.test({
   },
 });
 
+// CVE-2024-45310 (security-anchors section 4, #9: mkdir in root).
 Deno.test({
   name: "start() never creates a destination's missing directories on the host through a symlink",
   ...integration,
@@ -592,6 +594,7 @@ Deno.test({
   },
 });
 
+// CVE-2019-19921, CVE-2023-27561, CVE-2023-28642, youki CVE-2025-54867 (section 4, #5).
 for (const tree of ["proc", "sys"]) {
   for (const toRoot of [false, true]) {
     Deno.test({
@@ -622,6 +625,7 @@ for (const tree of ["proc", "sys"]) {
 
 // ---- config validation of mounts ---------------------------------------------
 
+// CVE-2019-16884 (section 4, #6; more cases in escape_test.ts).
 Deno.test({
   name: "create() refuses a bind onto /proc or anything under it, naming the field",
   ...integration,
@@ -797,6 +801,7 @@ Deno.test({
   },
 });
 
+// CVE-2025-31133 (section 4, #11: fake /dev/null).
 Deno.test({
   name: "start() refuses to mask with a /dev/null that is not the null device and binds nothing",
   ...integration,
@@ -821,6 +826,7 @@ Deno.test({
   },
 });
 
+// CVE-2025-31133 (section 4, #11: a missing /dev/null must not skip the mask).
 Deno.test({
   name: "start() fails to mask when /dev/null is missing instead of skipping the mask",
   ...integration,

@@ -560,6 +560,7 @@ Deno.test({
   },
 });
 
+// CVE-2024-21626 (section 4, #2; the link allow-list is in escape_test.ts).
 Deno.test({
   name: "start() lets no other descriptor of the caller into the container",
   ...integration,
@@ -607,6 +608,7 @@ Deno.test({
 
 // ---- capabilities ---------------------------------------------------------------------
 
+// CVE-2022-29162, crun CVE-2022-27650, youki CVE-2025-27612 (section 4, #15: inheritable and ambient stay empty).
 Deno.test({
   name: "start() gives the config's capabilities as bounding, effective and permitted sets",
   ...integration,
