@@ -64,6 +64,7 @@ class FsFactory implements Factory {
         cgroup_paths: {},
         cgroup_created: [],
         namespace_paths: {},
+        host_interfaces: [],
       };
       try {
         writeState(dir, state);

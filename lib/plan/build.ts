@@ -54,6 +54,8 @@ export interface CgroupPlacement {
 export const SYNC_TAG = {
   /** The parent has created the v1 cgroup directories and set their device rules. */
   CGROUPS: 1,
+  /** The parent has set up the veths and routes in the init's new network namespace. */
+  NETWORK: 2,
 } as const;
 
 /** Everything a new container's init plan is made from. */
@@ -106,6 +108,17 @@ function hasNamespace(config: Config, type: NamespaceType): boolean {
 
 function createsNamespace(config: Config, type: NamespaceType): boolean {
   return config.namespaces.some((ns) => ns.type === type && ns.path === "");
+}
+
+/**
+ * Whether the parent sets up networking for a new init: veths or routes in
+ * a network namespace the init creates. `loopback` alone needs no parent:
+ * the init brings `lo` up itself (IFUP), and one joined by path is left as
+ * it is.
+ */
+export function needsNetworkSetup(config: Config): boolean {
+  return createsNamespace(config, "NEWNET") &&
+    (config.networks.some((n) => n.type !== "loopback") || config.routes.length > 0);
 }
 
 /** The clone flags of the namespaces to create (those without a path). */
@@ -246,6 +259,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
     ops.push({ op: "IFUP", name: "lo" });
   }
+  // As late as it can be: the parent's netlink work overlaps all of the above.
+  if (needsNetworkSetup(config)) ops.push({ op: "SYNC", tag: SYNC_TAG.NETWORK });
   ops.push(...processOps(config, process, user, config.parent_death_signal));
   return ops;
 }

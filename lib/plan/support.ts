@@ -67,12 +67,6 @@ export function unsupportedFeatures(config: Config, lsm: LsmState): ConfigIssue[
   });
   if (config.uid_mappings.length > 0) notYet("uid_mappings", "User namespace mappings");
   if (config.gid_mappings.length > 0) notYet("gid_mappings", "User namespace mappings");
-  config.networks.forEach((network, i) => {
-    if (network.type !== "loopback") {
-      notYet(`networks[${i}].type`, `Networks of type \`${network.type}\``);
-    }
-  });
-  if (config.routes.length > 0) notYet("routes", "Routes");
   config.mounts.forEach((mount, i) => {
     if (mount.device === "cgroup") notYet(`mounts[${i}].device`, "Cgroup mounts");
     if (mount.relabel !== "") notYet(`mounts[${i}].relabel`, "SELinux relabels");

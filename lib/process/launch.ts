@@ -102,8 +102,13 @@ export interface LaunchHooks {
    * go-ahead waiting instead of paying a round trip.
    */
   whileCloning?: () => readonly number[];
-  /** Called with the new process's pid as soon as it is known (to record state). */
-  onPid?: (pid: number) => void;
+  /**
+   * Called with the new process's pid as soon as it is known (to record
+   * state, or to work on the process while it runs its plan). It may return
+   * sync tags that work has made ready, answered at once like those of
+   * `whileCloning`.
+   */
+  onPid?: (pid: number) => readonly number[] | void;
   /** Called when the process reaches a SYNC op; it continues once this resolves. */
   onReady?: (tag: number) => Promise<void> | void;
 }
@@ -163,6 +168,7 @@ export class Launch {
       channel.sendPlan(message);
       const answered = new Set(hooks.whileCloning?.() ?? []);
       for (const tag of answered) channel.send(SYNC.GO, tag);
+      const early: number[] = [];
 
       // The helper reports the pid while the new process already runs the plan,
       // so records of both may come in either order; the end of stream means
@@ -175,12 +181,27 @@ export class Launch {
       ) {
         if (record.type === SYNC.PID) {
           adopt(started, record.arg);
-          hooks.onPid?.(record.arg);
+          for (const tag of hooks.onPid?.(record.arg) ?? []) {
+            answered.add(tag);
+            channel.send(SYNC.GO, tag);
+          }
+          // Sync points the process reached before its pid came in, answered now.
+          for (const tag of early.splice(0)) {
+            if (answered.has(tag)) continue;
+            await hooks.onReady?.(tag);
+            channel.send(SYNC.GO, tag);
+          }
         } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
           started.consoleFd = record.fd;
         } else if (record.type === SYNC.READY) {
           if (failed) throw failed;
           if (answered.has(record.arg)) continue;
+          // The helper's PID record can trail the process's own (they are two
+          // processes): a hook must never see a sync point before the pid.
+          if (started.pid === 0) {
+            early.push(record.arg);
+            continue;
+          }
           await hooks.onReady?.(record.arg);
           channel.send(SYNC.GO, record.arg);
         } else if (record.type === SYNC.ERROR) {
