@@ -6,6 +6,9 @@
  *   (a) mod.ts, all from this one Deno process
  *   (b) one `nsinit exec` per container (a Deno process each)
  *   (c) `runc run`, and (d) `crun run`, on the same rootfs with an equivalent OCI config
+ *   (e) as (a), plus one veth on a bridge (address, gateway): the cost of
+ *       networking, reported as the extra time of start() and of the whole
+ *       cycle over (a)'s loopback-only containers
  *
  * in one run, printing medians and ratios. The runners take turns, one
  * container each per round, so that the drift of a shared VM weighs on all
@@ -28,6 +31,7 @@ const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
 const WARMUP = 10;
 const ROOT = "/dev/shm/nsinit-bench";
 const CGROUP_PARENT = "nsinit-bench";
+const BRIDGE = "nsinit-bench0";
 const repo = new URL("..", import.meta.url).pathname;
 
 interface Row {
@@ -35,6 +39,10 @@ interface Row {
   times: number[];
   note?: string;
 }
+
+/** Durations of container.start() alone (to exec), by runner, after the warm-up. */
+const startTimes: Record<"loopback" | "veth", number[]> = { loopback: [], veth: [] };
+let measuring = false;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -68,6 +76,7 @@ interface Runner {
 async function timeInterleaved(runners: Runner[]): Promise<Row[]> {
   const rows: Row[] = runners.map(({ name }) => ({ name, times: [] }));
   for (let round = 0; round < WARMUP + N; round++) {
+    measuring = round >= WARMUP;
     for (const [i, runner] of runners.entries()) {
       const start = performance.now();
       await runner.run();
@@ -196,19 +205,41 @@ async function main(): Promise<void> {
   // (a) the library, in this process.
   const factory = await createFactory({ root: ROOT });
   let serial = 0;
+  const cycle = async (id: string, cfg: typeof config, starts: number[] | null) => {
+    const container = await factory.create(id, cfg);
+    const begin = performance.now();
+    const process = await container.start({
+      args: ["/bin/true"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    });
+    if (measuring && starts) starts.push(performance.now() - begin);
+    await process.wait();
+    await container.destroy();
+  };
   runners.push({
     name: "(a) mod.ts, one Deno process",
-    run: async () => {
-      const container = await factory.create(`a${serial++}`, config);
-      const process = await container.start({
-        args: ["/bin/true"],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      });
-      await process.wait();
-      await container.destroy();
-    },
+    run: () => cycle(`a${serial++}`, config, startTimes.loopback),
+  });
+  // (e) the same with one veth on a bridge (the bridge is made for the run).
+  await command("ip", ["link", "add", BRIDGE, "type", "bridge"]);
+  await command("ip", ["addr", "add", "10.250.0.1/16", "dev", BRIDGE]);
+  await command("ip", ["link", "set", BRIDGE, "up"]);
+  const withVeth = {
+    ...config,
+    networks: [...config.networks, {
+      ...config.networks[0]!,
+      type: "veth" as const,
+      name: "eth0",
+      bridge: BRIDGE,
+      address: "10.250.0.2/16",
+      gateway: "10.250.0.1",
+    }],
+  };
+  runners.push({
+    name: "(e) mod.ts, + one veth on a bridge",
+    run: () => cycle(`e${serial++}`, withVeth, startTimes.veth),
   });
 
   // (b) nsinit exec, one Deno process per container, and Deno's own start-up beside it.
@@ -272,13 +303,19 @@ async function main(): Promise<void> {
     });
   }
   // (a) alone first: back to back, nothing else running, as a program that starts containers in a loop sees it.
-  const [alone] = await timeInterleaved([{
-    ...runners[0]!,
-    name: "(a) mod.ts, back to back, alone",
-  }]);
-  const rows = [alone!, ...await timeInterleaved(runners)];
-  removeCgroupParent();
-  Deno.removeSync(ROOT, { recursive: true });
+  let rows: Row[];
+  try {
+    const [alone] = await timeInterleaved([{
+      ...runners[0]!,
+      name: "(a) mod.ts, back to back, alone",
+      run: () => cycle(`a${serial++}`, config, null),
+    }]);
+    rows = [alone!, ...await timeInterleaved(runners)];
+  } finally {
+    await command("ip", ["link", "del", BRIDGE]);
+    removeCgroupParent();
+    Deno.removeSync(ROOT, { recursive: true });
+  }
   report(rows);
 }
 
@@ -319,6 +356,20 @@ function report(rows: Row[]): void {
       } ms without the workaround) = ${(net / a).toFixed(2)}x (a) ${
         net / a > 2 ? "met" : "NOT met"
       }`,
+    );
+  }
+  const veth = byName("(e)");
+  if (veth) {
+    const start = median(startTimes.veth) - median(startTimes.loopback);
+    const whole = median(veth.times) - a;
+    console.log(
+      `(e) target <= 2 ms extra per container for one veth: start() ${
+        median(startTimes.veth).toFixed(2)
+      } ms vs ${median(startTimes.loopback).toFixed(2)} ms loopback-only = ${
+        start.toFixed(2)
+      } ms extra ${start <= 2 ? "met" : "NOT met"}; whole cycle (with the veth's deletion) ${
+        whole.toFixed(2)
+      } ms extra`,
     );
   }
   if (b && empty) {

@@ -40,7 +40,7 @@ export const CREATE_FLAGS: OptionSpecs = {
   "veth-bridge": {
     type: "string",
     value: "BRIDGE",
-    help: "add a veth `eth0` whose host end joins this bridge",
+    help: "add a veth eth0 whose host end joins this bridge",
   },
   "veth-address": { type: "string", value: "CIDR", help: "the veth's IPv4 address, a.b.c.d/n" },
   "veth-gateway": { type: "string", value: "IP", help: "the veth's default gateway" },
