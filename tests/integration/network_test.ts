@@ -471,6 +471,20 @@ networkTest("bad network input is refused naming the field, and no link is left"
   });
   assert(late instanceof SystemError, String(late));
   assertMatch(late.message, /ENOENT/);
+  // The init fails while the parent sets its network up (a bad mount): its
+  // own error is the one reported, whatever became of the network setup.
+  const withVeth = netConfig(veth(bridge.name, { address: "10.67.0.2/24" }));
+  const early = await failure({
+    ...withVeth,
+    mounts: [...withVeth.mounts!, {
+      source: "tmpfs",
+      destination: "/tmp",
+      device: "tmpfs",
+      data: "size=nonsense",
+    }],
+  });
+  assert(early instanceof SystemError, String(early));
+  assertMatch(early.message, /^mount .*tmpfs.*: EINVAL/);
 
   assertEquals(hostVeths().filter((name) => !before.includes(name)), []);
   assertEquals(bridge.ports(), []);
