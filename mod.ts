@@ -24,7 +24,7 @@ export { createFactory, DEFAULT_ROOT } from "./lib/container/factory.ts";
 export type { Factory, FactoryOptions } from "./lib/container/factory.ts";
 export { Container } from "./lib/container/container.ts";
 export type { ContainerState, ContainerStatus } from "./lib/container/container.ts";
-export type { StateFile } from "./lib/state/state.ts";
+export type { HostInterface, StateFile } from "./lib/state/state.ts";
 
 export { ContainerProcess } from "./lib/process/process.ts";
 export type { ExitStatus, ProcessOutput } from "./lib/process/process.ts";

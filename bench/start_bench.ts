@@ -12,6 +12,9 @@
  * profile: its compile (cold, then cached), its encoding into the plan,
  * and the difference per container of the two (a) runners, taken round by
  * round (the target: under 0.5 ms).
+ *   (e) as (a), plus one veth on a bridge (address, gateway): the cost of
+ *       networking, reported as the extra time of start() and of the whole
+ *       cycle over (a)'s loopback-only containers
  *
  * in one run, printing medians and ratios. The runners take turns, one
  * container each per round, so that the drift of a shared VM weighs on all
@@ -45,6 +48,7 @@ const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
 const WARMUP = 10;
 const ROOT = "/dev/shm/nsinit-bench";
 const CGROUP_PARENT = "nsinit-bench";
+const BRIDGE = "nsinit-bench0";
 const repo = new URL("..", import.meta.url).pathname;
 
 interface Row {
@@ -52,6 +56,10 @@ interface Row {
   times: number[];
   note?: string;
 }
+
+/** Durations of container.start() alone (to exec), by runner, after the warm-up. */
+const startTimes: Record<"loopback" | "veth", number[]> = { loopback: [], veth: [] };
+let measuring = false;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -85,6 +93,7 @@ interface Runner {
 async function timeInterleaved(runners: Runner[]): Promise<Row[]> {
   const rows: Row[] = runners.map(({ name }) => ({ name, times: [] }));
   for (let round = 0; round < WARMUP + N; round++) {
+    measuring = round >= WARMUP;
     for (const [i, runner] of runners.entries()) {
       const start = performance.now();
       await runner.run();
@@ -247,20 +256,45 @@ async function main(): Promise<void> {
   // (a) the library, in this process; and again without the seccomp filter.
   const factory = await createFactory({ root: ROOT });
   let serial = 0;
-  const library = (input: typeof config) => async () => {
-    const container = await factory.create(`a${serial++}`, input);
+  const cycle = async (id: string, cfg: typeof config, starts: number[] | null) => {
+    const container = await factory.create(id, cfg);
+    const begin = performance.now();
     const process = await container.start({
       args: ["/bin/true"],
       stdin: "null",
       stdout: "null",
       stderr: "null",
     });
+    if (measuring && starts) starts.push(performance.now() - begin);
     await process.wait();
     await container.destroy();
   };
+  const library = (input: typeof config) => () => cycle(`a${serial++}`, input, null);
   const unfiltered = { ...config };
   delete unfiltered.seccomp;
-  runners.push({ name: "(a) mod.ts, one Deno process", run: library(config) });
+  runners.push({
+    name: "(a) mod.ts, one Deno process",
+    run: () => cycle(`a${serial++}`, config, startTimes.loopback),
+  });
+  // (e) the same with one veth on a bridge (the bridge is made for the run).
+  await command("ip", ["link", "add", BRIDGE, "type", "bridge"]);
+  await command("ip", ["addr", "add", "10.250.0.1/16", "dev", BRIDGE]);
+  await command("ip", ["link", "set", BRIDGE, "up"]);
+  const withVeth = {
+    ...config,
+    networks: [...config.networks, {
+      ...config.networks[0]!,
+      type: "veth" as const,
+      name: "eth0",
+      bridge: BRIDGE,
+      address: "10.250.0.2/16",
+      gateway: "10.250.0.1",
+    }],
+  };
+  runners.push({
+    name: "(e) mod.ts, + one veth on a bridge",
+    run: () => cycle(`e${serial++}`, withVeth, startTimes.veth),
+  });
 
   // (b) nsinit exec, one Deno process per container, and Deno's own start-up beside it.
   const configFile = `${ROOT}/bench-config.json`;
@@ -323,15 +357,22 @@ async function main(): Promise<void> {
     });
   }
   // (a) alone first: back to back, nothing else running, as a program that starts containers in a loop sees it.
-  const [alone] = await timeInterleaved([{
-    ...runners[0]!,
-    name: "(a) mod.ts, back to back, alone",
-  }]);
-  // The default profile's price: (a) with and without it, alone, alternating which goes first.
-  const filtered = await timePair(library(config), library(unfiltered));
-  const rows = [alone!, ...await timeInterleaved(runners)];
-  removeCgroupParent();
-  Deno.removeSync(ROOT, { recursive: true });
+  let rows: Row[];
+  let filtered: { on: number[]; off: number[] };
+  try {
+    const [alone] = await timeInterleaved([{
+      ...runners[0]!,
+      name: "(a) mod.ts, back to back, alone",
+      run: library(config),
+    }]);
+    // The default profile's price: (a) with and without it, alone, alternating which goes first.
+    filtered = await timePair(library(config), library(unfiltered));
+    rows = [alone!, ...await timeInterleaved(runners)];
+  } finally {
+    await command("ip", ["link", "del", BRIDGE]);
+    removeCgroupParent();
+    Deno.removeSync(ROOT, { recursive: true });
+  }
   report(rows);
   reportSeccomp(filtered, config);
 }
@@ -460,6 +501,20 @@ function report(rows: Row[]): void {
       } ms without the workaround) = ${(net / a).toFixed(2)}x (a) ${
         net / a > 2 ? "met" : "NOT met"
       }`,
+    );
+  }
+  const veth = byName("(e)");
+  if (veth) {
+    const start = median(startTimes.veth) - median(startTimes.loopback);
+    const whole = median(veth.times) - a;
+    console.log(
+      `(e) target <= 2 ms extra per container for one veth: start() ${
+        median(startTimes.veth).toFixed(2)
+      } ms vs ${median(startTimes.loopback).toFixed(2)} ms loopback-only = ${
+        start.toFixed(2)
+      } ms extra ${start <= 2 ? "met" : "NOT met"}; whole cycle (with the veth's deletion) ${
+        whole.toFixed(2)
+      } ms extra`,
     );
   }
   if (b && empty) {

@@ -55,10 +55,19 @@ export const CREATE_FLAGS: OptionSpecs = {
     type: "boolean",
     help: "run without root: a user namespace mapping only your own uid and gid",
   },
+  "veth-bridge": {
+    type: "string",
+    value: "BRIDGE",
+    help: "add a veth eth0 whose host end joins this bridge",
+  },
+  "veth-address": { type: "string", value: "CIDR", help: "the veth's IPv4 address, a.b.c.d/n" },
+  "veth-gateway": { type: "string", value: "IP", help: "the veth's default gateway" },
+  "veth-mtu": { type: "string", value: "N", help: "the veth's MTU (default: the bridge's)" },
 };
 
 type Namespaces = NonNullable<ConfigInput["namespaces"]>;
 type Mounts = NonNullable<ConfigInput["mounts"]>;
+type Networks = NonNullable<ConfigInput["networks"]>;
 
 const NAMESPACE_FLAGS = {
   net: "NEWNET",
@@ -88,6 +97,30 @@ function bindMount(spec: string): Mounts[number] {
   }
   const flags = MS.MS_BIND | MS.MS_REC | (mode === "ro" ? MS.MS_RDONLY : 0);
   return { source, destination, device: "bind", flags };
+}
+
+const VETH_DETAILS = ["veth-address", "veth-gateway", "veth-mtu"] as const;
+
+/** The veth the --veth-* flags describe (as the seed's nsinit: `eth0`, a random host name), or null. */
+function vethNetwork(values: OptionValues): Networks[number] | null {
+  const bridge = values["veth-bridge"];
+  if (typeof bridge !== "string") {
+    const stray = VETH_DETAILS.find((flag) => typeof values[flag] === "string");
+    if (stray) throw new UsageError(`--${stray} needs --veth-bridge`);
+    return null;
+  }
+  const mtu = values["veth-mtu"];
+  if (typeof mtu === "string" && !/^\d+$/.test(mtu)) {
+    throw new UsageError(`Invalid --veth-mtu \`${mtu}\`: give a number of bytes`);
+  }
+  return {
+    type: "veth",
+    name: "eth0",
+    bridge,
+    ...(typeof values["veth-address"] === "string" ? { address: values["veth-address"] } : {}),
+    ...(typeof values["veth-gateway"] === "string" ? { gateway: values["veth-gateway"] } : {}),
+    ...(typeof mtu === "string" ? { mtu: Number(mtu) } : {}),
+  };
 }
 
 /** Applies the given create flags to a config (the input form, before validation). */
@@ -134,6 +167,9 @@ export function applyCreateFlags(config: ConfigInput, values: OptionValues): Con
     }
   }
   next.namespaces = namespaces;
+  // After --net, so that --net private brings lo up beside it.
+  const veth = vethNetwork(values);
+  if (veth) next.networks = [...(next.networks ?? []), veth];
   return userNamespaceFlags(next, values);
 }
 

@@ -13,6 +13,7 @@
  */
 import { isAbsolute, normalize } from "../_deps/path.ts";
 import type { ConfigIssue } from "../errors.ts";
+import { networkIssues } from "../network/issues.ts";
 import { isCapabilityName } from "./capabilities.ts";
 import { rlimitName } from "./rlimits.ts";
 import { formatPath, show } from "./_issues.ts";
@@ -374,35 +375,22 @@ function* cgroupPath(config: Config): Iterable<ConfigIssue> {
   }
 }
 
-/** Parses dotted-quad IPv4, each part 0 to 255 without leading zeros. */
-function isIpv4(value: string): boolean {
-  const parts = value.split(".");
-  return parts.length === 4 &&
-    parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-/** Parses `a.b.c.d/n` with a prefix length of 0 to 32. */
-function isIpv4Cidr(value: string): boolean {
-  const [address = "", prefix = "", ...rest] = value.split("/");
-  return rest.length === 0 && isIpv4(address) && /^(0|[1-9][0-9]?)$/.test(prefix) &&
-    Number(prefix) <= 32;
-}
-
+/**
+ * Addresses, MAC, interface names, MTU and routes, with the parsers the
+ * network setup itself uses; and no veth or route in a network namespace
+ * joined by path (it belongs to someone else: nothing is set up there).
+ */
 function* networks(config: Config): Iterable<ConfigIssue> {
+  yield* networkIssues(config.networks, config.routes);
+  const joined = config.namespaces.find((ns) => ns.type === "NEWNET" && ns.path !== "");
+  if (joined === undefined) return;
+  const why = `Needs a network namespace of the container's own, not one joined by path (${
+    show(joined.path)
+  })`;
   for (const [i, network] of config.networks.entries()) {
-    const at = ["networks", i];
-    if (network.type !== "veth") continue;
-    if (network.bridge === "") {
-      yield issue([...at, "bridge"], "Must not be empty: a veth joins a host bridge");
-    }
-    if (network.address !== "" && !isIpv4Cidr(network.address)) {
-      const got = show(network.address);
-      yield issue([...at, "address"], `Must be an IPv4 address with prefix length, got ${got}`);
-    }
-    if (network.gateway !== "" && !isIpv4(network.gateway)) {
-      yield issue([...at, "gateway"], `Must be an IPv4 address, got ${show(network.gateway)}`);
-    }
+    if (network.type !== "loopback") yield issue(["networks", i, "type"], why);
   }
+  if (config.routes.length > 0) yield issue(["routes"], why);
 }
 
 /** The semantic checks, in the order they run and report. */

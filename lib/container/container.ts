@@ -94,7 +94,7 @@ export class Container {
    * exited) creates the container's namespaces, cgroups and root filesystem
    * around it; while that process runs, a start joins them instead.
    *
-   * @throws {ConfigError} for a bad process (no args, unknown user) or a config feature that cannot be carried out.
+   * @throws {ConfigError} for a bad process (no args, unknown user), a config feature that cannot be carried out, or a veth whose bridge does not exist or whose host interface name is taken.
    * @throws {SystemError} naming the step that failed (mount, pivot_root, exec...) and its errno.
    * @throws {ContainerError} `ContainerPaused` while the container is paused.
    */

@@ -71,6 +71,7 @@ class FsFactory implements Factory {
         cgroup_paths: {},
         cgroup_created: [],
         namespace_paths: {},
+        host_interfaces: [],
       };
       // The directory is filled under a name of its own, then renamed into
       // place unless the id is taken: the rename reserves the id, and nobody

@@ -18,7 +18,13 @@ import {
 import { cgroupLayout } from "../cgroups/hierarchies.ts";
 import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
 import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
-import { buildInitPlan, buildJoinPlan, type PlanProcess, SYNC_TAG } from "../plan/build.ts";
+import {
+  buildInitPlan,
+  buildJoinPlan,
+  needsNetworkSetup,
+  type PlanProcess,
+  SYNC_TAG,
+} from "../plan/build.ts";
 import { DEFAULT_PATH } from "../plan/exec.ts";
 import type { SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
@@ -27,7 +33,8 @@ import { Launch, launch } from "../process/launch.ts";
 import type { ProcessOptions } from "../process/options.ts";
 import { ContainerProcess } from "../process/process.ts";
 import { type PreparedStdio, prepareStdio, releaseStdio, stdioStreams } from "../process/stdio.ts";
-import { readState, type StateFile, writeState } from "../state/state.ts";
+import { type HostInterface, readState, type StateFile, writeState } from "../state/state.ts";
+import { deleteHostInterface, setupNetworks } from "../network/strategies.ts";
 import { closeFd, lstat, readDir, readFileInRoot, stat } from "../sys/fs.ts";
 import { dirname } from "../_deps/path.ts";
 import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
@@ -179,6 +186,50 @@ export async function killCgroupProcesses(state: StateFile): Promise<void> {
   }
 }
 
+/**
+ * Deletes the host ends of a container's veths that are still there (the
+ * kernel tears a dead network namespace down in the background, so they
+ * may outlive the init for a while); one gone or taken by a newer link
+ * is skipped.
+ */
+export function deleteHostInterfaces(interfaces: readonly HostInterface[]): void {
+  for (const { name, index } of interfaces) deleteHostInterface(name, { index });
+}
+
+/**
+ * The init's network, set up from the parent while the init runs its plan:
+ * the veths (host end on the bridge, container end made in the init's
+ * namespace) and the routes, over netlink. `lo` is not touched here: the
+ * init brings it up itself (the plan's IFUP op). A failure is kept for the
+ * init's sync point, so that an error of the init's own, which would take
+ * its namespace away, is the one reported.
+ */
+class NetworkSetup {
+  #error: unknown;
+  made: HostInterface[] = [];
+
+  constructor(readonly config: Config) {}
+
+  /** Sets everything up in the namespace of `pid`; returns the sync tags it made ready. */
+  run(pid: number): number[] {
+    try {
+      const veths = setupNetworks(this.config.networks, this.config.routes, { pid }, {
+        loopback: false,
+      });
+      this.made = veths.map((v) => ({ name: v.hostInterfaceName, index: v.hostInterfaceIndex }));
+      return [SYNC_TAG.NETWORK];
+    } catch (error) {
+      this.#error = error;
+      return [];
+    }
+  }
+
+  /** The init reached its network sync point unanswered: the setup failed. */
+  failed(): never {
+    throw this.#error ?? new ContainerError("SystemError", "The network setup did not run");
+  }
+}
+
 /** Starts the container's first process, creating everything the config asks for. */
 export async function startInit(
   target: StartTarget,
@@ -205,6 +256,9 @@ export async function startInit(
   const process = planProcess(options);
   // Compiled (and cached) before anything is made, so a profile that cannot compile leaves nothing.
   seccompProgram(config, process.capabilities ?? config.capabilities, hostFacts());
+  // A restart: the last run's veths may not be torn down yet, and a fixed
+  // host_interface_name would clash with them.
+  if (state.host_interfaces.length > 0) deleteHostInterfaces(state.host_interfaces);
 
   const undo = new Undo();
   try {
@@ -278,11 +332,19 @@ export async function startInit(
       ...state,
       cgroup_paths: cgroupPathsRecord(dirs),
       cgroup_created: created,
+      host_interfaces: [],
     };
+    const network = needsNetworkSetup(config) ? new NetworkSetup(config) : null;
     planSent = true; // from here on, run() stops and reaps whatever it started
     const launched = await helper.run(plan, {
       whileCloning: makeV1Cgroups,
       onPid: (pid) => {
+        const ready = network?.run(pid) ?? [];
+        if (network && network.made.length > 0) {
+          const made = network.made;
+          undo.push(() => deleteHostInterfaces(made));
+          started.host_interfaces = made;
+        }
         started.init_process_pid = pid;
         started.init_process_start = processStat(pid)?.start ?? "";
         started.namespace_paths = Object.fromEntries(
@@ -290,9 +352,11 @@ export async function startInit(
         );
         writeState(target.dir, started);
         undo.push(() => writeState(target.dir, state));
+        return ready;
       },
       onReady: (tag) => {
         if (tag === SYNC_TAG.USERMAP) writeIdMaps(started.init_process_pid, config, unprivileged);
+        if (tag === SYNC_TAG.NETWORK) network?.failed();
       },
     });
     closeNamespaces(namespaces);

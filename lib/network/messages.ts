@@ -630,6 +630,11 @@ export interface Link {
   mac: string | null;
   /** Index of the master (a bridge), or null. */
   master: number | null;
+  /**
+   * IFLA_LINK: for a veth, its peer's index (in the peer's namespace); for
+   * a VLAN, its parent's; null when the kernel sends none.
+   */
+  peer: number | null;
   /** The link kind (`veth`, `bridge`...), or null for a physical or loopback link. */
   kind: string | null;
   /** Transmit queue length. */
@@ -693,6 +698,7 @@ export function parseLink(message: NetlinkMessage): Link {
     : undefined;
   const mac = attrs.bytes(IFLA.ADDRESS);
   const master = attrs.u32(IFLA.MASTER);
+  const peer = attrs.u32(IFLA.LINK);
   return {
     index: view.getInt32(4, true),
     name: attrs.str(IFLA.IFNAME) ?? "",
@@ -701,6 +707,7 @@ export function parseLink(message: NetlinkMessage): Link {
     mtu: attrs.u32(IFLA.MTU) ?? 0,
     mac: mac === undefined || mac.length === 0 ? null : formatMac(mac),
     master: master ? master : null,
+    peer: peer ? peer : null,
     kind: info?.str(IFLA_INFO.KIND) ?? null,
     txqueuelen: attrs.u32(IFLA.TXQLEN) ?? 0,
     hairpin: mode === undefined ? null : mode !== 0,

@@ -50,6 +50,6 @@ export {
   setupVeth,
   vethIssues,
 } from "./strategies.ts";
-export type { InterfaceStats, VethInterface } from "./strategies.ts";
+export type { InterfaceStats, SetupNetworksOptions, VethInterface } from "./strategies.ts";
 export type { Attr, NetlinkMessage } from "./_wire.ts";
 export type { ConfigIssue, Network, Route } from "../config/mod.ts";

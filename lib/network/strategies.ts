@@ -21,17 +21,11 @@ import { ConfigError, type ConfigIssue, ContainerError, SystemError } from "../e
 import { Errno } from "../../ffi/_errno.ts";
 import type { NetnsRef } from "./messages.ts";
 import { Netlink, type RouteOptions } from "./netlink.ts";
-import {
-  type Cidr,
-  cidrProblem,
-  interfaceNameProblem,
-  ipProblem,
-  macProblem,
-  parseCidr,
-  parseMac,
-} from "./address.ts";
+import { type Cidr, parseCidr, parseMac } from "./address.ts";
+import { fieldPath, networkIssues, routeIssues, vethIssues } from "./issues.ts";
 
 export type { NetnsRef } from "./messages.ts";
+export { networkIssues, routeIssues, vethIssues };
 
 /** The container end's name when the config gives none. */
 export const DEFAULT_INTERFACE_NAME = "eth0";
@@ -40,6 +34,11 @@ export const DEFAULT_INTERFACE_NAME = "eth0";
 export interface VethInterface {
   /** The host end, a port of the bridge; deleting it deletes the pair. */
   hostInterfaceName: string;
+  /**
+   * The host end's interface index: with the name, it tells this pair from
+   * a later link that took the same name (see {@link deleteHostInterface}).
+   */
+  hostInterfaceIndex: number;
   /** The container end, inside the target namespace. */
   containerInterfaceName: string;
   /** The bridge the host end joined. */
@@ -77,92 +76,6 @@ export function randomInterfaceName(prefix = "veth"): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return prefix + hex.slice(0, 7);
-}
-
-// ---- validation ---------------------------------------------------------
-
-function at(field: string, key: string): string {
-  return field ? `${field}.${key}` : key;
-}
-
-/**
- * The problems of a veth network entry that can be seen without the host:
- * names, MAC, addresses and gateways, MTU and queue length. `field` is its
- * config path, such as `networks[1]`. Config validation may call this.
- */
-export function vethIssues(network: Network, field = ""): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const add = (key: string, problem: string | null) => {
-    if (problem !== null) issues.push({ path: at(field, key), message: problem });
-  };
-  if (network.bridge === "") add("bridge", "Must name the host bridge the veth joins");
-  else add("bridge", interfaceNameProblem(network.bridge));
-  if (network.name !== "") add("name", interfaceNameProblem(network.name));
-  if (network.host_interface_name !== "") {
-    add("host_interface_name", interfaceNameProblem(network.host_interface_name));
-  }
-  if (network.mac_address !== "") add("mac_address", macProblem(network.mac_address));
-  if (network.address !== "") add("address", cidrProblem(network.address, { family: 4 }));
-  if (network.ipv6_address !== "") {
-    add("ipv6_address", cidrProblem(network.ipv6_address, { family: 6 }));
-  }
-  if (network.gateway !== "") add("gateway", ipProblem(network.gateway, 4));
-  if (network.ipv6_gateway !== "") add("ipv6_gateway", ipProblem(network.ipv6_gateway, 6));
-  if (!Number.isInteger(network.mtu) || network.mtu < 0 || network.mtu > 0xffff) {
-    add("mtu", `Must be 0 (the bridge's) or an MTU up to 65535, got ${network.mtu}`);
-  }
-  if (!Number.isInteger(network.txqueuelen) || network.txqueuelen < 0) {
-    add("txqueuelen", `Must be 0 (the default) or a queue length, got ${network.txqueuelen}`);
-  }
-  return issues;
-}
-
-/** The problems of a route entry (`field` such as `routes[0]`). Config validation may call this. */
-export function routeIssues(route: Route, field = ""): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const add = (key: string, problem: string | null) => {
-    if (problem !== null) issues.push({ path: at(field, key), message: problem });
-  };
-  if (route.destination === "" && route.gateway === "") {
-    issues.push({ path: field, message: "A route needs a destination or a gateway" });
-  }
-  if (route.destination !== "") {
-    add("destination", cidrProblem(route.destination, { network: true }));
-  }
-  if (route.gateway !== "") add("gateway", ipProblem(route.gateway));
-  if (route.source !== "") add("source", ipProblem(route.source));
-  if (route.interface_name !== "") {
-    add("interface_name", interfaceNameProblem(route.interface_name));
-  }
-  if (issues.length === 0) {
-    const families = [route.destination.split("/")[0]!, route.gateway, route.source]
-      .filter((text) => text !== "")
-      .map((text) => text.includes(":") ? 6 : 4);
-    if (new Set(families).size > 1) {
-      issues.push({ path: field, message: "Mixes IPv4 and IPv6 addresses" });
-    }
-  }
-  return issues;
-}
-
-/** Every problem of the networks and routes, by field path. */
-export function networkIssues(
-  networks: readonly Network[],
-  routes: readonly Route[] = [],
-): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  networks.forEach((network, i) => {
-    const field = `networks[${i}]`;
-    if (network.type === "veth") issues.push(...vethIssues(network, field));
-    else if (network.type !== "loopback") {
-      issues.push({
-        path: `${field}.type`,
-        message: `Unknown network type \`${network.type}\` (loopback or veth)`,
-      });
-    }
-  });
-  routes.forEach((route, i) => issues.push(...routeIssues(route, `routes[${i}]`)));
-  return issues;
 }
 
 function throwIssues(issues: ConfigIssue[]): void {
@@ -227,27 +140,40 @@ function vethOnSockets(network: Network, field: string, sockets: Sockets): VethI
       ? "does not exist"
       : `is a ${bridge.kind ?? "device"}, not a bridge`;
     throw new ConfigError([{
-      path: at(field, "bridge"),
+      path: fieldPath(field, "bridge"),
       message: `The host bridge \`${network.bridge}\` ${what}`,
     }]);
   }
   const hostName = network.host_interface_name || randomInterfaceName();
   const peerName = randomInterfaceName();
   const mtu = network.mtu || bridge.mtu;
-  host.createVeth(
-    {
-      name: hostName,
-      mtu,
-      txqueuelen: network.txqueuelen,
-      master: bridge.index,
-      up: true,
-    },
-    { name: peerName, mtu, netns: sockets.netns },
-  );
+  try {
+    host.createVeth(
+      {
+        name: hostName,
+        mtu,
+        txqueuelen: network.txqueuelen,
+        master: bridge.index,
+        up: true,
+      },
+      { name: peerName, mtu, netns: sockets.netns },
+    );
+  } catch (error) {
+    const taken = error instanceof SystemError && error.errno === Errno.EEXIST &&
+      network.host_interface_name !== "" && host.findLink(hostName) !== null;
+    if (!taken) throw error;
+    throw new ConfigError([{
+      path: fieldPath(field, "host_interface_name"),
+      message: `The host already has an interface \`${hostName}\``,
+    }], { cause: error });
+  }
+  let hostIndex = 0;
   try {
     if (network.hairpin_mode) host.setHairpin(hostName, true);
     const inside = sockets.inside;
     const peer = inside.link(peerName); // its index, in that namespace
+    // For a veth, IFLA_LINK is the other end's index (here, the host's).
+    hostIndex = peer.peer ?? host.linkIndex(hostName);
     inside.setLink(peer, { name, ...(mac ? { mac } : {}), up: true });
     const renamed = { index: peer.index, name };
     if (v4) inside.addAddress(renamed, v4);
@@ -263,7 +189,12 @@ function vethOnSockets(network: Network, field: string, sockets: Sockets): VethI
   } catch (error) {
     undoing(error, () => host.deleteLink(hostName));
   }
-  return { hostInterfaceName: hostName, containerInterfaceName: name, bridge: network.bridge };
+  return {
+    hostInterfaceName: hostName,
+    hostInterfaceIndex: hostIndex,
+    containerInterfaceName: name,
+    bridge: network.bridge,
+  };
 }
 
 function routesOnSocket(routes: readonly Route[], inside: () => Netlink): void {
@@ -328,6 +259,15 @@ export function addRoutes(routes: readonly Route[], netns: NetnsRef): void {
   routesOnSocket(routes, () => netlink);
 }
 
+/** Options of {@link setupNetworks}. */
+export interface SetupNetworksOptions {
+  /**
+   * Whether a `loopback` entry brings `lo` up here (default true). A
+   * container runtime whose init brings `lo` up itself passes false.
+   */
+  loopback?: boolean;
+}
+
 /**
  * Sets up every network of a config, in order, then its routes, sharing
  * one socket on the host and one in the target namespace. Everything is
@@ -341,29 +281,32 @@ export function setupNetworks(
   networks: readonly Network[],
   routes: readonly Route[],
   netns: NetnsRef,
+  options: SetupNetworksOptions = {},
 ): VethInterface[] {
   throwIssues(networkIssues(networks, routes));
   using sockets = new Sockets(netns);
   const made: VethInterface[] = [];
   try {
     networks.forEach((network, i) => {
-      if (network.type === "loopback") sockets.inside.setUp("lo");
-      else made.push(vethOnSockets(network, `networks[${i}]`, sockets));
+      if (network.type !== "loopback") {
+        made.push(vethOnSockets(network, `networks[${i}]`, sockets));
+      } else if (options.loopback ?? true) sockets.inside.setUp("lo");
     });
     routesOnSocket(routes, () => sockets.inside);
     return made;
   } catch (error) {
     return undoing(error, () => {
       for (const veth of made.reverse()) {
-        deleteHostInterfaceOn(sockets.host, veth.hostInterfaceName);
+        deleteHostInterfaceOn(sockets.host, veth.hostInterfaceName, veth.hostInterfaceIndex);
       }
     });
   }
 }
 
-function deleteHostInterfaceOn(host: Netlink, name: string): boolean {
+function deleteHostInterfaceOn(host: Netlink, name: string, index?: number): boolean {
   const link = host.findLink(name);
   if (link === null || link.kind !== "veth") return false;
+  if (index !== undefined && link.index !== index) return false; // another link took the name
   try {
     host.deleteLink(link.index);
     return true;
@@ -378,14 +321,15 @@ function deleteHostInterfaceOn(host: Netlink, name: string): boolean {
  * Deletes the host end of a veth (and with it the pair), in the calling
  * thread's network namespace. Idempotent: a name that is gone (as when
  * the container's namespace died and took the pair with it) or that is not
- * a veth is left alone.
+ * a veth is left alone, and so is one whose index is not `options.index`
+ * (the pair died and a later veth took its name).
  *
  * @returns true when a veth was deleted
  * @throws {SystemError} when the kernel refuses the deletion
  */
-export function deleteHostInterface(name: string): boolean {
+export function deleteHostInterface(name: string, options: { index?: number } = {}): boolean {
   using host = Netlink.open();
-  return deleteHostInterfaceOn(host, name);
+  return deleteHostInterfaceOn(host, name, options.index);
 }
 
 /**

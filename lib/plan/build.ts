@@ -65,6 +65,8 @@ export const SYNC_TAG = {
   CGROUPS: 1,
   /** The parent has written the new user namespace's id maps. */
   USERMAP: USERMAP_TAG,
+  /** The parent has set up the veths and routes in the init's new network namespace. */
+  NETWORK: 3,
 } as const;
 
 /** Everything a new container's init plan is made from. */
@@ -129,6 +131,17 @@ function hasNamespace(config: Config, type: NamespaceType): boolean {
 
 function createsNamespace(config: Config, type: NamespaceType): boolean {
   return config.namespaces.some((ns) => ns.type === type && ns.path === "");
+}
+
+/**
+ * Whether the parent sets up networking for a new init: veths or routes in
+ * a network namespace the init creates. `loopback` alone needs no parent:
+ * the init brings `lo` up itself (IFUP), and one joined by path is left as
+ * it is.
+ */
+export function needsNetworkSetup(config: Config): boolean {
+  return createsNamespace(config, "NEWNET") &&
+    (config.networks.some((n) => n.type !== "loopback") || config.routes.length > 0);
 }
 
 /** The clone flags of the namespaces to create (those without a path). */
@@ -305,6 +318,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   if (hasNamespace(config, "NEWNET") && config.networks.some((n) => n.type === "loopback")) {
     ops.push({ op: "IFUP", name: "lo" });
   }
+  // As late as it can be: the parent's netlink work overlaps all of the above.
+  if (needsNetworkSetup(config)) ops.push({ op: "SYNC", tag: SYNC_TAG.NETWORK });
   ops.push(
     ...processOps(config, process, user, {
       pdeathsig: config.parent_death_signal,

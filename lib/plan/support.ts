@@ -62,12 +62,6 @@ export function unsupportedFeatures(config: Config, lsm: LsmState): ConfigIssue[
   for (const field of LIMIT_FIELDS) {
     if (isSet(config.cgroups[field])) notYet(`cgroups.${field}`, "Cgroup resource limits");
   }
-  config.networks.forEach((network, i) => {
-    if (network.type !== "loopback") {
-      notYet(`networks[${i}].type`, `Networks of type \`${network.type}\``);
-    }
-  });
-  if (config.routes.length > 0) notYet("routes", "Routes");
   config.mounts.forEach((mount, i) => {
     if (mount.device === "cgroup") notYet(`mounts[${i}].device`, "Cgroup mounts");
     if (mount.relabel !== "") notYet(`mounts[${i}].relabel`, "SELinux relabels");

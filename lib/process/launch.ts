@@ -102,8 +102,13 @@ export interface LaunchHooks {
    * go-ahead waiting instead of paying a round trip.
    */
   whileCloning?: () => readonly number[];
-  /** Called with the new process's pid as soon as it is known (to record state). */
-  onPid?: (pid: number) => void;
+  /**
+   * Called with the new process's pid as soon as it is known (to record
+   * state, or to work on the process while it runs its plan). It may return
+   * sync tags that work has made ready, answered at once like those of
+   * `whileCloning`.
+   */
+  onPid?: (pid: number) => readonly number[] | void;
   /**
    * Called when the process reaches a SYNC op; it continues once this
    * resolves. Always called after `onPid`: a sync point reported before the
@@ -168,6 +173,7 @@ export class Launch {
       channel.sendPlan(message);
       const answered = new Set(hooks.whileCloning?.() ?? []);
       for (const tag of answered) channel.send(SYNC.GO, tag);
+      const early: number[] = [];
 
       // The helper reports the pid while the new process already runs the plan,
       // so records of both may come in either order; the end of stream means
@@ -185,8 +191,13 @@ export class Launch {
       ) {
         if (record.type === SYNC.PID) {
           adopt(started, record.arg);
-          hooks.onPid?.(record.arg);
-          for (const tag of held.splice(0)) await ready(tag);
+          for (const tag of hooks.onPid?.(record.arg) ?? []) {
+            answered.add(tag);
+            channel.send(SYNC.GO, tag);
+          }
+          for (const tag of held.splice(0)) {
+            if (!answered.has(tag)) await ready(tag);
+          }
         } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
           started.consoleFd = record.fd;
         } else if (record.type === SYNC.READY) {

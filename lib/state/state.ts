@@ -29,6 +29,30 @@ export interface StateFile {
   cgroup_created: string[];
   /** Namespace file per type (NEWNS, NEWUTS, ...), for all six types. */
   namespace_paths: Record<string, string>;
+  /**
+   * Host ends of the veth pairs the last start made, in config order:
+   * destroy deletes them, and they name the interfaces whose counters
+   * stats report ({@link hostInterfaceNames}). Empty without veth networks
+   * (and in state files written before this field existed).
+   */
+  host_interfaces: HostInterface[];
+}
+
+/** The host end of one of a container's veth pairs. */
+export interface HostInterface {
+  /** Its name on the host, such as `veth1a2b3c4`. */
+  name: string;
+  /** Its interface index: a later link that takes the same name has another one. */
+  index: number;
+}
+
+/**
+ * The host-side names of a container's veths, in config order: the
+ * interfaces whose counters are the container's network statistics (the
+ * host end's tx is what the container received).
+ */
+export function hostInterfaceNames(state: StateFile): string[] {
+  return state.host_interfaces.map((i) => i.name);
 }
 
 /** The path of the state file in a container directory. */
@@ -54,6 +78,7 @@ export function readState(dir: string, id: string): StateFile | null {
   try {
     const state = JSON.parse(text) as StateFile;
     if (state.version !== 1 || state.id !== id) throw new Error("unexpected version or id");
+    state.host_interfaces ??= []; // written before networking was wired
     return state;
   } catch (error) {
     throw new ContainerError(

@@ -496,6 +496,7 @@ Deno.test({
       );
       assertEquals(made, {
         hostInterfaceName: hostA,
+        hostInterfaceIndex: findLink(hostA)!.ifindex,
         containerInterfaceName: "eth0",
         bridge: bridge.name,
       });
@@ -583,7 +584,12 @@ Deno.test({
     assertEquals(bridge.ports(), [made[0]!.hostInterfaceName]);
     // Stats through the pid: the container's own interface.
     assertEquals(interfaceStats({ pid: holder.pid }).map((s) => s.name), ["eth0"]);
-    assertEquals(deleteHostInterface(made[0]!.hostInterfaceName), true);
+    // A name whose index is not the one recorded is another link's: left alone.
+    const { hostInterfaceName: name, hostInterfaceIndex: index } = made[0]!;
+    assertEquals(findLink(name)?.ifindex, index);
+    assertEquals(deleteHostInterface(name, { index: index + 100000 }), false);
+    assert(findLink(name), "a link of another index was deleted");
+    assertEquals(deleteHostInterface(name, { index }), true);
     assertEquals(links(holder.pid).map((l) => l.ifname), ["lo"]);
   },
 });
@@ -680,7 +686,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "setupVeth() with a host name already taken fails with EEXIST and leaves that link alone",
+  name: "setupVeth() with a host name already taken names the field and leaves that link alone",
   ...integration,
   fn() {
     using bridge = new TestBridge();
@@ -689,10 +695,18 @@ Deno.test({
     must("ip", "link", "add", taken, "type", "bridge");
     try {
       const before = hostVeths();
-      assertSystemError(
-        () => setupVeth(veth({ bridge: bridge.name, host_interface_name: taken }), { fd: ns.fd }),
-        `netlink RTM_NEWLINK veth \`${taken}\`: EEXIST`,
-      );
+      let error: unknown;
+      try {
+        setupVeth(veth({ bridge: bridge.name, host_interface_name: taken }), { fd: ns.fd }, {
+          field: "networks[1]",
+        });
+      } catch (caught) {
+        error = caught;
+      }
+      assert(error instanceof ConfigError, String(error));
+      assertEquals(error.issues.map((i) => i.path), ["networks[1].host_interface_name"]);
+      assertMatch(error.message, new RegExp(`already has an interface \`${taken}\``));
+      assert(error.cause instanceof SystemError && error.cause.errnoName === "EEXIST");
       assertEquals(findLink(taken)?.linkinfo?.info_kind, "bridge");
       assertEquals(hostVeths(), before);
       assertEquals(links(ns.name).map((l) => l.ifname), ["lo"]);

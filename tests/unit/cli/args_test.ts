@@ -433,3 +433,54 @@ Deno.test("applyCreateFlags() --rootless maps only the caller's own ids", () => 
   assertEquals(parsed.uid_mappings, [{ container_id: 0, host_id: uid, size: 1 }]);
   assertEquals(parsed.namespaces.some((ns) => ns.type === "NEWUSER"), true);
 });
+
+Deno.test("applyCreateFlags() --veth-* add the seed's veth eth0 after loopback", () => {
+  const config = applyCreateFlags(
+    template(),
+    flags(
+      "--veth-bridge",
+      "br0",
+      "--veth-address",
+      "10.9.0.2/24",
+      "--veth-gateway",
+      "10.9.0.1",
+      "--veth-mtu",
+      "1400",
+    ),
+  );
+  assertEquals(config.networks!.slice(1), [{
+    type: "veth",
+    name: "eth0",
+    bridge: "br0",
+    address: "10.9.0.2/24",
+    gateway: "10.9.0.1",
+    mtu: 1400,
+  }]);
+  assertEquals(config.networks![0]!.type, "loopback");
+  parseConfig(config);
+  // With --net private from a template without networks, lo still comes first.
+  const base = template();
+  base.networks = [];
+  const both = applyCreateFlags(base, flags("--net", "private", "--veth-bridge", "br0"));
+  assertEquals(both.networks!.map((n) => n.type), ["loopback", "veth"]);
+});
+
+Deno.test("applyCreateFlags() refuses --veth-* details without --veth-bridge and a bad --veth-mtu", () => {
+  assertThrows(() => applyCreateFlags(template(), flags("--veth-address", "10.9.0.2/24")), {
+    name: "UsageError",
+    message: "--veth-address needs --veth-bridge",
+  });
+  assertThrows(
+    () => applyCreateFlags(template(), flags("--veth-bridge", "br0", "--veth-mtu", "x")),
+    {
+      name: "UsageError",
+      message: "Invalid --veth-mtu `x`: give a number of bytes",
+    },
+  );
+  // A bad address is the config's to refuse, naming the field.
+  const bad = applyCreateFlags(
+    template(),
+    flags("--veth-bridge", "br0", "--veth-address", "10.9.0.300/24"),
+  );
+  assertThrows(() => parseConfig(bad), /networks\[1\]\.address/);
+});

@@ -543,6 +543,47 @@ Deno.test("networks check refuses a veth without a bridge or with bad addresses"
   ]);
 });
 
+Deno.test("networks check refuses bad MACs, names, IPv6 addresses, MTUs and routes, naming each field", () => {
+  const networks = [
+    veth({ mac_address: "02:42:ac:11:00" }),
+    veth({ name: "a-name-too-long-x", host_interface_name: "bad/name" }),
+    veth({ ipv6_address: "fd00::2", ipv6_gateway: "10.0.0.1" }),
+    veth({ mtu: 70000 }),
+  ];
+  const routes = [{ destination: "10.1.0.1/16" }, { gateway: "10.0.0.1", source: "fd00::1" }];
+  const issues = issuesFor(input({ networks, routes } as never));
+  assertEquals(issues.map((i) => i.path), [
+    "networks[0].mac_address",
+    "networks[1].name",
+    "networks[1].host_interface_name",
+    "networks[2].ipv6_address",
+    "networks[2].ipv6_gateway",
+    "networks[3].mtu",
+    "routes[0].destination",
+    "routes[1]",
+  ]);
+  for (const issue of issues) assert(issue.message.length > 10, issue.message);
+});
+
+Deno.test("networks check refuses veths and routes in a network namespace joined by path", () => {
+  const base = input({});
+  const joined = base.namespaces!.map((ns) =>
+    ns.type === "NEWNET" ? { ...ns, path: "/run/netns/blue" } : ns
+  );
+  assertEquals(
+    pathsFor(
+      input({
+        namespaces: joined,
+        networks: [{ type: "loopback" }, veth()],
+        routes: [{ destination: "10.1.0.0/16", gateway: "10.0.0.1" }],
+      } as never),
+    ),
+    ["networks[1].type", "routes"],
+  );
+  // Loopback alone is fine there.
+  assertEquals(pathsFor(input({ namespaces: joined, networks: [{ type: "loopback" }] })), []);
+});
+
 // All at once
 
 Deno.test("validateConfig() reports several issues at once, in check order", () => {

@@ -325,7 +325,7 @@ function ifinfo(index: number, flags: number): Uint8Array {
   return bytes;
 }
 
-Deno.test("parseLink() reads name, MTU, MAC, master, kind, queue length, hairpin and 64-bit counters", () => {
+Deno.test("parseLink() reads name, MTU, MAC, master, peer, kind, queue length, hairpin and 64-bit counters", () => {
   const stats = new Uint8Array(200);
   const view = new DataView(stats.buffer);
   [10, 20, 2 ** 40, 4000, 1, 2, 3, 4].forEach((n, i) => view.setBigUint64(8 * i, BigInt(n), true));
@@ -334,6 +334,7 @@ Deno.test("parseLink() reads name, MTU, MAC, master, kind, queue length, hairpin
     attr.u32(4, 1500),
     attr.bytes(1, Uint8Array.of(2, 0x42, 0xac, 0x11, 0, 2)),
     attr.u32(10, 3),
+    attr.u32(5, 41),
     attr.u32(13, 1000),
     attr.bytes(23, stats),
     attr.nest(18, [
@@ -350,6 +351,7 @@ Deno.test("parseLink() reads name, MTU, MAC, master, kind, queue length, hairpin
     mtu: 1500,
     mac: "02:42:ac:11:00:02",
     master: 3,
+    peer: 41,
     kind: "veth",
     txqueuelen: 1000,
     hairpin: true,
@@ -366,10 +368,11 @@ Deno.test("parseLink() reads name, MTU, MAC, master, kind, queue length, hairpin
   });
 });
 
-Deno.test("parseLink() reports no master, kind or hairpin for a plain link", () => {
+Deno.test("parseLink() reports no master, peer, kind or hairpin for a plain link", () => {
   const link = parseLink(message(16, ifinfo(1, 0x8), [attr.str(3, "lo"), attr.u32(4, 65536)]));
-  assertEquals([link.up, link.master, link.kind, link.hairpin, link.stats, link.mac], [
+  assertEquals([link.up, link.master, link.peer, link.kind, link.hairpin, link.stats, link.mac], [
     false,
+    null,
     null,
     null,
     null,

@@ -21,6 +21,7 @@ import {
   execCandidates,
   type InitPlanInput,
   type NamespaceJoin,
+  needsNetworkSetup,
   type PlanProcess,
   processEnv,
   SYNC_TAG,
@@ -503,6 +504,55 @@ Deno.test("buildInitPlan() brings up lo only with a loopback network in a networ
   const hostNet = defaultConfig({ rootfs: "/r" });
   hostNet.namespaces = hostNet.namespaces.filter((ns) => ns.type !== "NEWNET");
   assert(!names(initPlan(hostNet)).includes("IFUP"));
+});
+
+Deno.test("buildInitPlan() waits for the network setup before the process ops, only for veths or routes in a new netns", () => {
+  const veth = {
+    type: "veth" as const,
+    name: "eth0",
+    bridge: "br0",
+    mac_address: "",
+    address: "10.0.0.2/24",
+    gateway: "",
+    ipv6_address: "",
+    ipv6_gateway: "",
+    mtu: 0,
+    txqueuelen: 0,
+    host_interface_name: "",
+    hairpin_mode: false,
+  };
+  const network = (ops: readonly PlanOp[]) =>
+    ops.filter((op) => op.op === "SYNC" && op.tag === SYNC_TAG.NETWORK).length;
+  const loopbackOnly = defaultConfig({ rootfs: "/r" });
+  assertEquals(network(initPlan(loopbackOnly)), 0);
+  assert(!needsNetworkSetup(loopbackOnly));
+
+  const config = defaultConfig({ rootfs: "/r" });
+  config.networks.push(veth);
+  assert(needsNetworkSetup(config));
+  const plan = initPlan(config);
+  assertEquals(network(plan), 1);
+  const sync = plan.findIndex((op) => op.op === "SYNC" && op.tag === SYNC_TAG.NETWORK);
+  // lo comes up in the init (IFUP), before the wait; the process ops follow it.
+  assert(plan.findIndex((op) => op.op === "IFUP") < sync);
+  assertEquals(plan[sync + 1]!.op, "RLIMIT");
+  assertInvariants(plan, { init: true });
+
+  const routesOnly = defaultConfig({ rootfs: "/r" });
+  routesOnly.routes = [{
+    destination: "10.1.0.0/16",
+    source: "",
+    gateway: "",
+    interface_name: "lo",
+  }];
+  assert(needsNetworkSetup(routesOnly));
+
+  const joined = defaultConfig({ rootfs: "/r" });
+  joined.networks.push(veth);
+  joined.namespaces = joined.namespaces.map((ns) =>
+    ns.type === "NEWNET" ? { ...ns, path: "/run/netns/x" } : ns
+  );
+  assert(!needsNetworkSetup(joined));
 });
 
 Deno.test("buildInitPlan() sets no hostname when it is empty and no death signal when it is 0", () => {

@@ -74,7 +74,7 @@ Deno.test("unsupportedFeatures() accepts a user namespace and its id mappings", 
   assertEquals(issues, []);
 });
 
-Deno.test("unsupportedFeatures() names a veth network and routes, but not loopback", () => {
+Deno.test("unsupportedFeatures() accepts veth networks and routes", () => {
   const issues = unsupportedFeatures(
     config((c) => {
       c.networks.push({
@@ -100,10 +100,7 @@ Deno.test("unsupportedFeatures() names a veth network and routes, but not loopba
     }),
     NO_LSM,
   );
-  assertEquals(issues, [
-    { path: "networks[1].type", message: "Networks of type `veth` are not supported yet" },
-    { path: "routes", message: "Routes are not supported yet" },
-  ]);
+  assertEquals(issues, []);
 });
 
 Deno.test("unsupportedFeatures() names cgroup mounts and relabelled mounts", () => {
