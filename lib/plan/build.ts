@@ -12,6 +12,8 @@ import type { ExecUser } from "../user/lookup.ts";
 import { execCandidates } from "./exec.ts";
 import type { PlanOp } from "./ops.ts";
 import {
+  cgroupMountOps,
+  type CgroupMountSource,
   cleanPath,
   deviceOps,
   devSymlinkOps,
@@ -66,6 +68,8 @@ export interface InitPlanInput {
   joins: readonly NamespaceJoin[];
   /** For each bind mount (by index in config.mounts), whether its source is a file or a directory. */
   bindSources: ReadonlyMap<number, SourceKind>;
+  /** The container's cgroup directories, for `cgroup` mounts. */
+  cgroupMounts?: readonly CgroupMountSource[];
 }
 
 /** Everything a plan to join a running container is made from. */
@@ -197,13 +201,21 @@ function rootfsOps(input: InitPlanInput): PlanOp[] {
     },
     { op: "ROOTFS", rootfs: config.rootfs },
   ];
+  // A cgroup mount binds the container's v1 cgroups: they must exist first.
+  const cgroupsFirst = config.mounts.some((mount) => mount.device === "cgroup");
+  if (cgroupsFirst) ops.push(...deferredCgroupOps(input.cgroups));
   config.mounts.forEach((mount, index) =>
-    ops.push(...mountOps(mount, input.bindSources.get(index)))
+    ops.push(
+      ...(mount.device === "cgroup"
+        ? cgroupMountOps(mount, input.cgroupMounts ?? [])
+        : mountOps(mount, input.bindSources.get(index))),
+    )
   );
   ops.push(...deviceOps(config.devices), ...devSymlinkOps());
   if (process.terminal) ops.push(consoleOp(process, user, true));
   ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
-  ops.push(...deferredCgroupOps(input.cgroups), { op: "PIVOT", noPivot: config.no_pivot_root });
+  if (!cgroupsFirst) ops.push(...deferredCgroupOps(input.cgroups));
+  ops.push({ op: "PIVOT", noPivot: config.no_pivot_root });
   if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
   return ops;
 }
