@@ -27,6 +27,8 @@ export type { ContainerState, ContainerStatus, StatsOptions } from "./lib/contai
 export { CgroupLimitError } from "./lib/cgroups/limits.ts";
 export type { CgroupLimits } from "./lib/cgroups/limits.ts";
 export type { OomEvent, OomEvents } from "./lib/cgroups/oom.ts";
+export { StatsCollector } from "./lib/stats/mod.ts";
+export type { CgroupMode, CollectOptions } from "./lib/stats/mod.ts";
 export type {
   BlkioStatEntry,
   BlkioStats,

@@ -97,18 +97,14 @@ const UNITS: Readonly<Record<string, number>> = { "": 1, k: 2 ** 10, m: 2 ** 20,
 
 function limitValue(name: string, kind: LimitKind, text: string): number | string {
   if (kind === "text") return text;
-  const match = /^(-?\d+)([kmg]?)b?$/i.exec(text.trim());
-  const unit = kind === "bytes"
-    ? UNITS[(match?.[2] ?? "").toLowerCase()]
-    : match?.[2]
-    ? undefined
-    : 1;
-  if (match === null || unit === undefined) {
+  const pattern = kind === "bytes" ? /^(-?\d+)([kmg]?)b?$/i : /^(-?\d+)()$/;
+  const match = pattern.exec(text.trim());
+  if (match === null) {
     const what = kind === "bytes" ? "a number of bytes (k, m, g suffixes)" : "an integer";
     throw new UsageError(`Invalid --${name} \`${text}\`: expected ${what}`);
   }
   const value = Number(match[1]);
-  return value === -1 ? -1 : value * unit;
+  return value === -1 ? -1 : value * UNITS[match[2]!.toLowerCase()]!;
 }
 
 /** The limits the given limit flags set (only those given). */

@@ -407,6 +407,12 @@ Deno.test({
       assert("rss" in stats.memory_stats.stats || "anon" in stats.memory_stats.stats);
       assertEquals(stats.pids_stats, { current: 2, limit: 50 });
       assertEquals(stats.interfaces, []);
+      // A collector for polling reads the same figures through descriptors it keeps.
+      {
+        using collector = container.statsCollector();
+        assertEquals(collector.collect().pids_stats, { current: 2, limit: 50 });
+        assertEquals(collector.collect().memory_stats.usage.limit, 64 * MiB);
+      }
       assertEquals(
         Number(cgroupFile(container, "memory", "memory.limit_in_bytes")),
         stats.memory_stats.usage.limit,
