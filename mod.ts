@@ -23,7 +23,25 @@
 export { createFactory, DEFAULT_ROOT } from "./lib/container/factory.ts";
 export type { Factory, FactoryOptions } from "./lib/container/factory.ts";
 export { Container } from "./lib/container/container.ts";
-export type { ContainerState, ContainerStatus } from "./lib/container/container.ts";
+export type { ContainerState, ContainerStatus, StatsOptions } from "./lib/container/container.ts";
+export { CgroupLimitError } from "./lib/cgroups/limits.ts";
+export type { CgroupLimits } from "./lib/cgroups/limits.ts";
+export type { OomEvent, OomEvents } from "./lib/cgroups/oom.ts";
+export { StatsCollector } from "./lib/stats/mod.ts";
+export type { CgroupMode, CollectOptions } from "./lib/stats/mod.ts";
+export type {
+  BlkioStatEntry,
+  BlkioStats,
+  CpuStats,
+  CpuUsage,
+  HugetlbStats,
+  InterfaceStats,
+  MemoryData,
+  MemoryStats,
+  PidsStats,
+  Stats,
+  ThrottlingData,
+} from "./lib/stats/mod.ts";
 export type { HostInterface, StateFile } from "./lib/state/state.ts";
 
 export { ContainerProcess } from "./lib/process/process.ts";

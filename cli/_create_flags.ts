@@ -6,6 +6,7 @@
  */
 import {
   callerIds,
+  type CgroupLimits,
   type ConfigInput,
   MS,
   rootlessConfig,
@@ -15,6 +16,119 @@ import {
   workingDirectory,
 } from "../mod.ts";
 import { type OptionSpecs, type OptionValues, UsageError } from "./_args.ts";
+
+/** How a limit flag's value is read. */
+type LimitKind = "int" | "bytes" | "text";
+
+/** A resource limit flag: the `cgroups` field it sets and how its value is read. */
+interface LimitFlag {
+  field: keyof CgroupLimits;
+  kind: LimitKind;
+  value: string;
+  help: string;
+}
+
+/** The seed's cgroup flags, and pids. */
+const CREATE_LIMITS: Readonly<Record<string, LimitFlag>> = {
+  cpushares: { field: "cpu_shares", kind: "int", value: "N", help: "CPU shares (relative weight)" },
+  "memory-limit": {
+    field: "memory",
+    kind: "bytes",
+    value: "BYTES",
+    help: "memory limit in bytes (k, m, g suffixes; -1 unlimited)",
+  },
+  "memory-swap": {
+    field: "memory_swap",
+    kind: "bytes",
+    value: "BYTES",
+    help: "memory plus swap limit in bytes (-1 unlimited)",
+  },
+  "cpuset-cpus": {
+    field: "cpuset_cpus",
+    kind: "text",
+    value: "CPUS",
+    help: "CPUs to run on, such as 0-1",
+  },
+  "cpuset-mems": {
+    field: "cpuset_mems",
+    kind: "text",
+    value: "MEMS",
+    help: "memory nodes to use, such as 0",
+  },
+  "pids-limit": {
+    field: "pids_limit",
+    kind: "int",
+    value: "N",
+    help: "maximum number of processes (-1 unlimited)",
+  },
+};
+
+/** Limit flags of `update`: those of create, and the CPU quota, memory reservation and blkio weight. */
+export const UPDATE_LIMITS: Readonly<Record<string, LimitFlag>> = {
+  ...CREATE_LIMITS,
+  "cpu-quota": {
+    field: "cpu_quota",
+    kind: "int",
+    value: "US",
+    help: "CFS quota in microseconds per period (-1 none)",
+  },
+  "cpu-period": {
+    field: "cpu_period",
+    kind: "int",
+    value: "US",
+    help: "CFS period in microseconds",
+  },
+  "memory-reservation": {
+    field: "memory_reservation",
+    kind: "bytes",
+    value: "BYTES",
+    help: "memory soft limit in bytes",
+  },
+  "blkio-weight": {
+    field: "blkio_weight",
+    kind: "int",
+    value: "N",
+    help: "block I/O weight (10-1000)",
+  },
+};
+
+/** Option specs of limit flags. */
+export function limitOptions(flags: Readonly<Record<string, LimitFlag>>): OptionSpecs {
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, flag]) => [name, {
+      type: "string",
+      value: flag.value,
+      help: flag.help,
+    }]),
+  );
+}
+
+const UNITS: Readonly<Record<string, number>> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+function limitValue(name: string, kind: LimitKind, text: string): number | string {
+  if (kind === "text") return text;
+  const pattern = kind === "bytes" ? /^(-?\d+)([kmg]?)b?$/i : /^(-?\d+)()$/;
+  const match = pattern.exec(text.trim());
+  if (match === null) {
+    const what = kind === "bytes" ? "a number of bytes (k, m, g suffixes)" : "an integer";
+    throw new UsageError(`Invalid --${name} \`${text}\`: expected ${what}`);
+  }
+  const value = Number(match[1]);
+  return value === -1 ? -1 : value * UNITS[match[2]!.toLowerCase()]!;
+}
+
+/** The limits the given limit flags set (only those given). */
+export function limitsFromFlags(
+  values: OptionValues,
+  flags: Readonly<Record<string, LimitFlag>> = UPDATE_LIMITS,
+): CgroupLimits {
+  const limits: Record<string, number | string> = {};
+  for (const [name, flag] of Object.entries(flags)) {
+    const text = values[name];
+    if (typeof text === "string") limits[flag.field] = limitValue(name, flag.kind, text);
+  }
+  return limits as CgroupLimits;
+}
 
 /** The create flags this version supports. */
 export const CREATE_FLAGS: OptionSpecs = {
@@ -63,6 +177,11 @@ export const CREATE_FLAGS: OptionSpecs = {
   "veth-address": { type: "string", value: "CIDR", help: "the veth's IPv4 address, a.b.c.d/n" },
   "veth-gateway": { type: "string", value: "IP", help: "the veth's default gateway" },
   "veth-mtu": { type: "string", value: "N", help: "the veth's MTU (default: the bridge's)" },
+  ...limitOptions(CREATE_LIMITS),
+  cgroup: {
+    type: "boolean",
+    help: "mount the container's own cgroups read-only at /sys/fs/cgroup",
+  },
 };
 
 type Namespaces = NonNullable<ConfigInput["namespaces"]>;
@@ -147,7 +266,17 @@ export function applyCreateFlags(config: ConfigInput, values: OptionValues): Con
       flags: MS.MS_NOSUID | MS.MS_NODEV,
     });
   }
+  if (values.cgroup === true) {
+    mounts.push({
+      source: "cgroup",
+      destination: "/sys/fs/cgroup",
+      device: "cgroup",
+      flags: MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC | MS.MS_RDONLY,
+    });
+  }
   next.mounts = mounts;
+  const limits = limitsFromFlags(values, CREATE_LIMITS);
+  if (Object.keys(limits).length > 0) next.cgroups = { ...next.cgroups, ...limits };
   let namespaces: Namespaces = [...(next.namespaces ?? [])];
   for (const [flag, type] of Object.entries(NAMESPACE_FLAGS)) {
     const value = values[flag];

@@ -11,7 +11,12 @@ import type { Command, GlobalContext } from "./commands/_context.ts";
 import { config } from "./commands/config.ts";
 import { demo } from "./commands/demo.ts";
 import { exec } from "./commands/exec.ts";
+import { oom } from "./commands/oom.ts";
+import { pause } from "./commands/pause.ts";
 import { state } from "./commands/state.ts";
+import { stats } from "./commands/stats.ts";
+import { unpause } from "./commands/unpause.ts";
+import { update } from "./commands/update.ts";
 
 const VERSION = "0.1.0";
 
@@ -23,7 +28,17 @@ const GLOBAL_OPTIONS: OptionSpecs = {
 };
 
 /** Every command, by name. */
-const COMMANDS: Readonly<Record<string, Command>> = { exec, config, state, demo };
+const COMMANDS: Readonly<Record<string, Command>> = {
+  exec,
+  config,
+  state,
+  pause,
+  unpause,
+  update,
+  stats,
+  oom,
+  demo,
+};
 
 function usage(): string {
   return [

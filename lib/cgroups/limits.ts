@@ -67,17 +67,21 @@ export const LIMIT_FIELDS = [
   "blkio_throttle_write_iops_device",
   "net_prio_ifpriomap",
   "freezer",
+  "pids_limit",
 ] as const;
 
 /**
- * The limits to set: the `Cgroup` config's limit fields, each optional (a
- * missing field, 0 or "" leaves the kernel's value), and `pids_limit`, the
- * maximum number of tasks (0 leaves it, -1 is no limit), which the config
- * does not have yet.
+ * The limits to set: the `Cgroup` config's limit fields (all but its
+ * placement and device rules), each optional: a missing field, 0 or ""
+ * leaves the kernel's value. `pids_limit` is the maximum number of tasks
+ * (-1 is no limit).
  */
-export type CgroupLimits =
-  & Partial<Pick<Cgroup, (typeof LIMIT_FIELDS)[number]>>
-  & { pids_limit?: number };
+export type CgroupLimits = Partial<
+  Omit<
+    Cgroup,
+    "name" | "parent" | "allow_all_devices" | "allowed_devices" | "denied_devices" | "slice"
+  >
+>;
 
 /** Reads a file's text, or null when it does not exist. */
 export type ReadFile = (path: string) => string | null;

@@ -203,6 +203,7 @@ const cgroupSchema = s.strictObject({
   slice: TEXT,
   oom_kill_disable: FLAG,
   net_prio_ifpriomap: list(ifPrioSchema),
+  pids_limit: intOrZero(-1),
 });
 
 /**

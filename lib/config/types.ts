@@ -192,6 +192,8 @@ export interface Cgroup {
   oom_kill_disable: boolean;
   /** Traffic priority per interface. */
   net_prio_ifpriomap: IfPriority[];
+  /** Maximum number of tasks (the pids controller); -1 is no limit, 0 leaves the kernel's value. */
+  pids_limit: number;
 }
 
 /**

@@ -16,8 +16,12 @@ import {
   dirsFromRecord,
 } from "../cgroups/paths.ts";
 import { cgroupLayout } from "../cgroups/hierarchies.ts";
-import { cgroupPids, createCgroups, removeCgroups } from "../cgroups/manager.ts";
-import { applyDeviceRulesV1 } from "../cgroups/devices_v1.ts";
+import { createCgroups, removeCgroups } from "../cgroups/manager.ts";
+import { killAll } from "../cgroups/freezer.ts";
+import { applyLimits } from "../cgroups/limits.ts";
+import { cgroupMode } from "../cgroups/mode.ts";
+import { enableControllers } from "../cgroups/subtree.ts";
+import { applyDeviceRulesV1, attachDeviceProgram, devicePolicy } from "../devices/mod.ts";
 import {
   buildInitPlan,
   buildJoinPlan,
@@ -26,7 +30,7 @@ import {
   SYNC_TAG,
 } from "../plan/build.ts";
 import { DEFAULT_PATH } from "../plan/exec.ts";
-import type { SourceKind } from "../plan/mounts.ts";
+import type { CgroupMountSource, SourceKind } from "../plan/mounts.ts";
 import { hostLsms, unsupportedFeatures } from "../plan/support.ts";
 import { hostFacts, seccompProgram } from "../plan/security.ts";
 import { Launch, launch } from "../process/launch.ts";
@@ -37,7 +41,7 @@ import { type HostInterface, readState, type StateFile, writeState } from "../st
 import { deleteHostInterface, setupNetworks } from "../network/strategies.ts";
 import { closeFd, lstat, readDir, readFileInRoot, stat } from "../sys/fs.ts";
 import { dirname } from "../_deps/path.ts";
-import { closePidfd, kill, pidfdOpen, processStat } from "../sys/proc.ts";
+import { closePidfd, pidfdOpen, processStat } from "../sys/proc.ts";
 import { resolveUser } from "../user/lookup.ts";
 import type { ExecUser } from "../user/lookup.ts";
 import { closeNamespaces, NAMESPACE_FILES, openNamespaces } from "./namespaces.ts";
@@ -50,7 +54,6 @@ import {
   writableCgroupDirs,
   writeIdMaps,
 } from "./userns.ts";
-import { SIGNALS } from "../../ffi/constants.ts";
 
 const DEFAULT_ENV = [`PATH=${DEFAULT_PATH}`];
 
@@ -143,6 +146,17 @@ function processFrom(
   return new ContainerProcess({ ...launched, ...piped, ...(onExit ? { onExit } : {}) });
 }
 
+/** The container's cgroup directories as a `cgroup` mount shows them, one per hierarchy. */
+function cgroupMountSources(dirs: readonly CgroupDir[]): CgroupMountSource[] {
+  return dirs.map(({ hierarchy, path }) => {
+    const name = hierarchy.version === 2 && dirs.length === 1
+      ? ""
+      : hierarchy.mountpoint.slice(hierarchy.mountpoint.lastIndexOf("/") + 1);
+    const links = hierarchy.subsystems.filter((s) => s !== name && !s.includes("="));
+    return { name, path, links: name.includes(",") ? links : [] };
+  });
+}
+
 /** Cgroup directories that other containers under the same state root created. */
 function cgroupDirsOfOthers(target: StartTarget): Set<string> {
   const root = dirname(target.dir);
@@ -174,16 +188,12 @@ function missingCgroupDirs(dirs: readonly CgroupDir[]): string[] {
   return missing;
 }
 
-/** Kills whatever is left in the container's cgroup (when it shares the host's pid namespace). */
+/**
+ * Kills whatever is left in the container's cgroup (when it shares the
+ * host's pid namespace): cgroup.kill, or freeze, SIGKILL each, thaw.
+ */
 export async function killCgroupProcesses(state: StateFile): Promise<void> {
-  // Every hierarchy: a process still entering its cgroups is in some of them only.
-  const paths = [...new Set(Object.values(state.cgroup_paths))];
-  for (let round = 0; round < 50; round++) {
-    const pids = [...new Set(paths.flatMap((path) => cgroupPids(path)))];
-    if (pids.length === 0) return;
-    pids.forEach((pid) => kill(pid, SIGNALS.SIGKILL!));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await killAll(state.cgroup_paths);
 }
 
 /**
@@ -300,20 +310,35 @@ export async function startInit(
       created.push(...made);
       undo.push(() => removeCgroups(some.map((d) => d.path), made));
     };
+    const paths = cgroupPathsRecord(dirs);
+    const policy = devicePolicy({
+      allowAll: config.cgroups.allow_all_devices,
+      allowed: config.cgroups.allowed_devices,
+      denied: config.cgroups.denied_devices,
+    });
     // The v2 directory must exist before the clone (the init is born in it);
     // the v1 ones are made while the helper clones, and the init enters them
     // once they are ready (SYNC_TAG.CGROUPS).
-    makeCgroups(dirs.filter((d) => d.hierarchy.version === 2));
+    const unified = dirs.find((d) => d.hierarchy.version === 2);
+    makeCgroups(unified ? [unified] : []);
+    let deviceProgram: { close(): void } | undefined;
+    if (unified && cgroupMode(hierarchies) === "v2") {
+      // Every controller lives here: delegate them, guard devices with a
+      // program and set the limits, all before the init is born in it.
+      enableControllers(unified.hierarchy.mountpoint, unified.path);
+      const attached = attachDeviceProgram(unified.path, policy);
+      undo.push(() => attached.detach());
+      deviceProgram = attached;
+      applyLimits(paths, config.cgroups, { rollback: false });
+    }
     const makeV1Cgroups = () => {
-      makeCgroups(dirs.filter((d) => d.hierarchy.version === 1));
-      const devices = dirs.find((d) => d.hierarchy.subsystems.includes("devices"));
-      if (devices) {
-        applyDeviceRulesV1(devices.path, {
-          allowAll: config.cgroups.allow_all_devices,
-          allowed: config.cgroups.allowed_devices,
-          denied: config.cgroups.denied_devices,
-        });
-      }
+      const v1 = dirs.filter((d) => d.hierarchy.version === 1);
+      if (v1.length === 0) return [];
+      makeCgroups(v1);
+      const devices = v1.find((d) => d.hierarchy.subsystems.includes("devices"));
+      if (devices) applyDeviceRulesV1(devices.path, policy);
+      // A refused limit fails the start here, naming the field; the undo removes the cgroups.
+      applyLimits(paths, config.cgroups, { rollback: false });
       // Answered only when the plan waits for it: a go-ahead nobody reads would be taken for the next one.
       const waits = plan.some((op) => op.op === "SYNC" && op.tag === SYNC_TAG.CGROUPS);
       return waits ? [SYNC_TAG.CGROUPS] : [];
@@ -327,10 +352,11 @@ export async function startInit(
       joins: namespaces.map((ns, i) => ({ type: ns.type, path: ns.path, fd: helper.joinFds[i]! })),
       cgroups: cgroupPlacement(dirs.map((d) => ({ path: d.path, version: d.hierarchy.version }))),
       unprivileged,
+      cgroupMounts: cgroupMountSources(dirs),
     });
     const started: StateFile = {
       ...state,
-      cgroup_paths: cgroupPathsRecord(dirs),
+      cgroup_paths: paths,
       cgroup_created: created,
       host_interfaces: [],
     };
@@ -360,6 +386,8 @@ export async function startInit(
       },
     });
     closeNamespaces(namespaces);
+    // The cgroup holds the program now; its descriptors are no longer needed.
+    deviceProgram?.close();
     stdio.closeAfterSpawn.forEach(closeFd);
     const sharesPidNs = !config.namespaces.some((ns) => ns.type === "NEWPID");
     // Without its own pid namespace, the init's exit does not take the others with it.

@@ -5,7 +5,7 @@
  * @module
  */
 import type { StateFile } from "../state/state.ts";
-import { tryReadTextFile } from "../sys/fs.ts";
+import { frozen } from "../cgroups/freezer.ts";
 import { processStat } from "../sys/proc.ts";
 
 /**
@@ -26,7 +26,5 @@ export function initAlive(state: StateFile): boolean {
 export function statusOf(state: StateFile | null): ContainerStatus {
   if (state === null) return "destroyed";
   if (!initAlive(state)) return "stopped";
-  const freezer = state.cgroup_paths["freezer"];
-  const frozen = freezer ? tryReadTextFile(`${freezer}/freezer.state`)?.trim() === "FROZEN" : false;
-  return frozen ? "paused" : "running";
+  return frozen(state.cgroup_paths) ? "paused" : "running";
 }

@@ -21,6 +21,8 @@ import {
   mountLabel,
 } from "./security.ts";
 import {
+  cgroupMountOps,
+  type CgroupMountSource,
   cleanPath,
   deviceOps,
   devSymlinkOps,
@@ -87,6 +89,8 @@ export interface InitPlanInput {
   unprivileged?: boolean;
   /** The machine, kernel and LSMs the seccomp filter and labels are for; this host's when absent. */
   host?: HostFacts;
+  /** The container's cgroup directories, for `cgroup` mounts. */
+  cgroupMounts?: readonly CgroupMountSource[];
 }
 
 /** Everything a plan to join a running container is made from. */
@@ -246,9 +250,15 @@ function rootfsOps(input: InitPlanInput, host: HostFacts): PlanOp[] {
     },
     { op: "ROOTFS", rootfs: config.rootfs },
   ];
+  // A cgroup mount binds the container's v1 cgroups: they must exist first.
+  // (In a user namespace the helper entered them before the clone.)
+  const cgroupsFirst = config.mounts.some((mount) => mount.device === "cgroup");
+  if (cgroupsFirst && !userNs) ops.push(...deferredCgroupOps(input.cgroups));
   config.mounts.forEach((mount, index) =>
     ops.push(
-      ...(userNs && !ownsNet && mount.device === "sysfs"
+      ...(mount.device === "cgroup"
+        ? cgroupMountOps(mount, input.cgroupMounts ?? [])
+        : userNs && !ownsNet && mount.device === "sysfs"
         ? sysfsBindOps(mount)
         : mountOps(mount, input.bindSources.get(index), label)),
     )
@@ -260,7 +270,7 @@ function rootfsOps(input: InitPlanInput, host: HostFacts): PlanOp[] {
   if (process.terminal) ops.push(consoleOp(process, user, true));
   ops.push(...sysctlOps(config.system_properties), ...protectOps(config));
   // In a user namespace the cgroups were entered before the clone.
-  if (!userNs) ops.push(...deferredCgroupOps(input.cgroups));
+  if (!userNs && !cgroupsFirst) ops.push(...deferredCgroupOps(input.cgroups));
   ops.push({ op: "PIVOT", noPivot: config.no_pivot_root });
   if (config.readonlyfs) ops.push({ op: "ROOT_READONLY" });
   return ops;

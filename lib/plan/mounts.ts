@@ -129,6 +129,66 @@ export function mountOps(
   return ops;
 }
 
+/** One of the container's own cgroup directories, as a `cgroup` mount shows it. */
+export interface CgroupMountSource {
+  /**
+   * The name under the mount: the hierarchy's mount point's base name
+   * (`memory`, `cpu,cpuacct`, `unified`), or "" for a v2 hierarchy mounted
+   * at the cgroup root, which is then bound at the destination itself.
+   */
+  name: string;
+  /** The container's directory on the host. */
+  path: string;
+  /** Symlinks to `name` beside it: the controllers of a joint hierarchy (`cpu`, `cpuacct`). */
+  links: readonly string[];
+}
+
+const CGROUP_BIND_ATTRS = MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV |
+  MOUNT_ATTR.NOEXEC;
+
+/**
+ * Ops for a `cgroup` mount (the seed's): the container's own cgroup
+ * directories, read-only, at the destination: a tmpfs holding a directory
+ * per hierarchy and a symlink per joint controller, remounted read-only,
+ * then a read-only bind per directory; on a v2-only host the one directory
+ * is bound there itself.
+ */
+export function cgroupMountOps(mount: Mount, sources: readonly CgroupMountSource[]): PlanOp[] {
+  const target = cleanPath(mount.destination);
+  const flags = mount.flags & ~PROPAGATION & ~MS.MS_BIND & ~MS.MS_RDONLY;
+  const bind = (source: string, at: string): PlanOp => ({
+    op: "BIND",
+    source,
+    target: at,
+    recursive: false,
+    attrSet: CGROUP_BIND_ATTRS,
+    propagation: 0,
+  });
+  const ops: PlanOp[] = [...hookOps(mount.premount_cmds), {
+    op: "MKDIR",
+    path: target,
+    mode: 0o755,
+  }];
+  const whole = sources.find((s) => s.name === "");
+  if (whole !== undefined) {
+    ops.push(bind(whole.path, target));
+  } else {
+    ops.push({ op: "MOUNT", source: "tmpfs", target, fstype: "tmpfs", data: "mode=755", flags });
+    for (const source of sources) {
+      ops.push({ op: "MKDIR", path: `${target}/${source.name}`, mode: 0o755 });
+      for (const link of source.links) {
+        ops.push({ op: "SYMLINK", target: source.name, path: `${target}/${link}` });
+      }
+    }
+    // Read-only before the binds go onto its directories.
+    const remount = MS.MS_REMOUNT | MS.MS_RDONLY | flags;
+    ops.push({ op: "MOUNT", source: "", target, fstype: "", data: "", flags: remount });
+    for (const source of sources) ops.push(bind(source.path, `${target}/${source.name}`));
+  }
+  ops.push(...hookOps(mount.postmount_cmds));
+  return ops;
+}
+
 const FILE_TYPE: Record<string, number> = { c: 0o020000, b: 0o060000, p: 0o010000 };
 
 /** The Linux dev_t of a major and minor number (the glibc encoding). */

@@ -9,34 +9,6 @@ import type { Config } from "../config/mod.ts";
 import type { ConfigIssue } from "../errors.ts";
 import { tryReadTextFile } from "../sys/fs.ts";
 
-/** Cgroup fields that set resource limits (applied by the cgroups issue, not yet here). */
-export const LIMIT_FIELDS = [
-  "memory",
-  "memory_reservation",
-  "memory_swap",
-  "cpu_shares",
-  "cpu_quota",
-  "cpu_period",
-  "cpu_rt_runtime",
-  "cpu_rt_period",
-  "cpuset_cpus",
-  "cpuset_mems",
-  "blkio_weight",
-  "blkio_weight_device",
-  "blkio_throttle_read_bps_device",
-  "blkio_throttle_write_bps_device",
-  "blkio_throttle_read_iops_device",
-  "blkio_throttle_write_iops_device",
-  "freezer",
-  "oom_kill_disable",
-  "net_prio_ifpriomap",
-] as const;
-
-function isSet(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length > 0;
-  return value !== 0 && value !== "" && value !== false && value !== undefined && value !== null;
-}
-
 /** AppArmor or SELinux, as the kernel reports them. */
 export interface LsmState {
   apparmor: boolean;
@@ -59,11 +31,14 @@ export function unsupportedFeatures(config: Config, lsm: LsmState): ConfigIssue[
   const issues: ConfigIssue[] = [];
   const notYet = (path: string, what: string) =>
     issues.push({ path, message: `${what} are not supported yet` });
-  for (const field of LIMIT_FIELDS) {
-    if (isSet(config.cgroups[field])) notYet(`cgroups.${field}`, "Cgroup resource limits");
+  if (config.cgroups.freezer !== "") {
+    // A frozen init could never finish starting; the freezer is set on a running container.
+    issues.push({
+      path: "cgroups.freezer",
+      message: "Cannot be set at start: pause() or set() a running container instead",
+    });
   }
   config.mounts.forEach((mount, i) => {
-    if (mount.device === "cgroup") notYet(`mounts[${i}].device`, "Cgroup mounts");
     if (mount.relabel !== "") notYet(`mounts[${i}].relabel`, "SELinux relabels");
   });
   // A label is applied when its LSM is enabled; otherwise the start fails,

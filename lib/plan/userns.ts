@@ -10,7 +10,7 @@ import { MS } from "../config/mod.ts";
 import type { ConfigIssue } from "../errors.ts";
 import { cleanPath, mountOps } from "./mounts.ts";
 import type { PlanOp } from "./ops.ts";
-import { LIMIT_FIELDS } from "./support.ts";
+import { LIMIT_FIELDS } from "../cgroups/limits.ts";
 
 /** The sync tag at which the parent writes the new user namespace's id maps. */
 export const USERMAP_TAG = 2;

@@ -173,7 +173,6 @@ export class Launch {
       channel.sendPlan(message);
       const answered = new Set(hooks.whileCloning?.() ?? []);
       for (const tag of answered) channel.send(SYNC.GO, tag);
-      const early: number[] = [];
 
       // The helper reports the pid while the new process already runs the plan,
       // so records of both may come in either order; the end of stream means

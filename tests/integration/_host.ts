@@ -239,3 +239,26 @@ export async function expectStartFailure(
   assertEquals(container.status(), "destroyed");
   return error;
 }
+
+/** A loop device on a temporary file, with the BFQ scheduler (per-device weights need it). */
+export function loopDevice(): { device: string; number: string; [Symbol.dispose](): void } {
+  const file = Deno.makeTempFileSync({ prefix: "nsinit-test-cg-loop-" });
+  Deno.truncateSync(file, 8 * 1024 * 1024);
+  const output = new Deno.Command("losetup", { args: ["--find", "--show", file] }).outputSync();
+  Deno.removeSync(file); // the loop device keeps it open
+  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
+  const device = new TextDecoder().decode(output.stdout).trim();
+  const name = device.slice(device.lastIndexOf("/") + 1);
+  const detach = () => new Deno.Command("losetup", { args: ["-d", device] }).outputSync();
+  try {
+    Deno.writeTextFileSync(`/sys/block/${name}/queue/scheduler`, "bfq");
+    return {
+      device,
+      number: Deno.readTextFileSync(`/sys/block/${name}/dev`).trim(),
+      [Symbol.dispose]: detach,
+    };
+  } catch (error) {
+    detach();
+    throw error;
+  }
+}

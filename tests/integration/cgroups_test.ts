@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { childProcesses, isRoot } from "../_helpers.ts";
-import { waitUntil } from "./_host.ts";
+import { loopDevice, waitUntil } from "./_host.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { cgroupLayout } from "../../lib/cgroups/hierarchies.ts";
 import { type CgroupDir, cgroupDirs, cgroupPathsRecord } from "../../lib/cgroups/paths.ts";
@@ -451,25 +451,6 @@ Deno.test({
     }
   },
 });
-
-/** A loop device on a temporary file, with the BFQ scheduler (per-device weights need it). */
-function loopDevice(): { device: string; number: string; [Symbol.dispose](): void } {
-  const file = Deno.makeTempFileSync({ prefix: "nsinit-test-cg-loop-" });
-  Deno.truncateSync(file, 8 * MiB);
-  const output = new Deno.Command("losetup", { args: ["--find", "--show", file] }).outputSync();
-  Deno.removeSync(file); // the loop device keeps it open
-  if (!output.success) throw new Error(new TextDecoder().decode(output.stderr));
-  const device = new TextDecoder().decode(output.stdout).trim();
-  const name = device.slice(device.lastIndexOf("/") + 1);
-  const detach = () => new Deno.Command("losetup", { args: ["-d", device] }).outputSync();
-  try {
-    Deno.writeTextFileSync(`/sys/block/${name}/queue/scheduler`, "bfq");
-    return { device, number: read(`/sys/block/${name}/dev`), [Symbol.dispose]: detach };
-  } catch (error) {
-    detach();
-    throw error;
-  }
-}
 
 Deno.test({
   name: "blkio weight, per-device weight and throttles are written and read back",

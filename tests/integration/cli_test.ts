@@ -662,12 +662,15 @@ cliTest("a file that cannot be executed exits 126 with one line", async (env) =>
   assertOneLineError(await env.run(["exec", "/tmp"]), /\/tmp/, 126);
 });
 
-cliTest("a config asking for cgroups.memory is refused with one line naming it", async (env) => {
-  writeContainerJson(`${env.rootfs}/container.json`, (config) => {
-    (config.cgroups as Record<string, unknown>).memory = 64 * 1024 * 1024;
-  });
-  assertOneLineError(await env.run(["exec", "true"]), /cgroups\.memory/);
-});
+cliTest(
+  "a config asking for a freezer state at start is refused with one line naming it",
+  async (env) => {
+    writeContainerJson(`${env.rootfs}/container.json`, (config) => {
+      (config.cgroups as Record<string, unknown>).freezer = "FROZEN";
+    });
+    assertOneLineError(await env.run(["exec", "true"]), /cgroups\.freezer/);
+  },
+);
 
 // ---- signals -------------------------------------------------------------------
 

@@ -885,3 +885,37 @@ Deno.test("buildJoinPlan() without a terminal has no CONSOLE and keeps the proce
   assertEquals(only(plan, "CAPS").effective, 1n << 5n);
   assertInvariants(plan, { init: false });
 });
+
+Deno.test("buildInitPlan() enters the v1 cgroups before the mounts when a cgroup mount binds them", () => {
+  const cgroups: CgroupPlacement = { enter: ["/sys/fs/cgroup/memory/c/tasks"], cloneInto: "" };
+  const plain = initPlan(defaultConfig({ rootfs: "/r" }), { cgroups });
+  // Without one, the init enters them late, so their creation overlaps its mounts.
+  assert(
+    indexOf(plain, (op) => op.op === "SYNC") >
+      indexOf(plain, (op) => op.op === "MOUNT" && op.fstype === "proc"),
+  );
+  const config = defaultConfig({ rootfs: "/r" });
+  config.mounts.push({
+    source: "cgroup",
+    destination: "/sys/fs/cgroup",
+    device: "cgroup",
+    flags: 0,
+    data: "",
+    relabel: "",
+    premount_cmds: [],
+    postmount_cmds: [],
+  });
+  const plan = buildInitPlan({
+    config,
+    cgroups,
+    process: proc(),
+    user: ROOT,
+    joins: [],
+    bindSources: new Map(),
+    cgroupMounts: [{ name: "memory", path: "/sys/fs/cgroup/memory/c", links: [] }],
+  });
+  const sync = indexOf(plan, (op) => op.op === "SYNC");
+  assert(sync < indexOf(plan, (op) => op.op === "MOUNT" && op.fstype === "proc"));
+  assert(sync < indexOf(plan, (op) => op.op === "BIND" && op.source === "/sys/fs/cgroup/memory/c"));
+  assertEquals(plan.filter((op) => op.op === "SYNC").length, 1);
+});

@@ -5,6 +5,7 @@
 import { assertEquals } from "../../_assert.ts";
 import { defaultConfig, type Device, type Mount, MS } from "../../../lib/config/mod.ts";
 import {
+  cgroupMountOps,
   cleanPath,
   deviceOps,
   devSymlinkOps,
@@ -301,4 +302,66 @@ Deno.test("protectOps() makes paths read-only, then masks, with clean paths", ()
     { op: "MASK", path: "/proc/kcore", devNull: "/dev/null" },
     { op: "MASK", path: "/proc/timer_list", devNull: "/dev/null" },
   ]);
+});
+
+Deno.test("cgroupMountOps() makes a tmpfs of read-only binds of the container's own cgroups", () => {
+  const flags = MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC | MS.MS_RDONLY;
+  const ro = MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC;
+  const ops = cgroupMountOps(
+    mount({ source: "cgroup", destination: "/sys/fs/cgroup/", device: "cgroup", flags }),
+    [
+      { name: "memory", path: "/sys/fs/cgroup/memory/p/c", links: [] },
+      { name: "cpu,cpuacct", path: "/sys/fs/cgroup/cpu,cpuacct/p/c", links: ["cpu", "cpuacct"] },
+    ],
+  );
+  const tmpfsFlags = MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC;
+  const bind = (source: string, target: string) => ({
+    op: "BIND",
+    source,
+    target,
+    recursive: false,
+    attrSet: ro,
+    propagation: 0,
+  });
+  assertEquals(ops, [
+    { op: "MKDIR", path: "/sys/fs/cgroup", mode: 0o755 },
+    {
+      op: "MOUNT",
+      source: "tmpfs",
+      target: "/sys/fs/cgroup",
+      fstype: "tmpfs",
+      data: "mode=755",
+      flags: tmpfsFlags,
+    },
+    { op: "MKDIR", path: "/sys/fs/cgroup/memory", mode: 0o755 },
+    { op: "MKDIR", path: "/sys/fs/cgroup/cpu,cpuacct", mode: 0o755 },
+    { op: "SYMLINK", target: "cpu,cpuacct", path: "/sys/fs/cgroup/cpu" },
+    { op: "SYMLINK", target: "cpu,cpuacct", path: "/sys/fs/cgroup/cpuacct" },
+    {
+      op: "MOUNT",
+      source: "",
+      target: "/sys/fs/cgroup",
+      fstype: "",
+      data: "",
+      flags: MS.MS_REMOUNT | MS.MS_RDONLY | tmpfsFlags,
+    },
+    bind("/sys/fs/cgroup/memory/p/c", "/sys/fs/cgroup/memory"),
+    bind("/sys/fs/cgroup/cpu,cpuacct/p/c", "/sys/fs/cgroup/cpu,cpuacct"),
+  ]);
+});
+
+Deno.test("cgroupMountOps() on a v2-only host binds the container's one directory itself", () => {
+  const ops = cgroupMountOps(
+    mount({ source: "cgroup", destination: "/sys/fs/cgroup", device: "cgroup" }),
+    [{ name: "", path: "/sys/fs/cgroup/p/c", links: [] }],
+  );
+  assertEquals(ops.map((op) => op.op), ["MKDIR", "BIND"]);
+  assertEquals(ops[1], {
+    op: "BIND",
+    source: "/sys/fs/cgroup/p/c",
+    target: "/sys/fs/cgroup",
+    recursive: false,
+    attrSet: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC,
+    propagation: 0,
+  });
 });

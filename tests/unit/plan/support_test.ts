@@ -24,42 +24,22 @@ Deno.test("unsupportedFeatures() finds nothing in the default config", () => {
   assertEquals(unsupportedFeatures(config(), ALL_LSM), []);
 });
 
-Deno.test("unsupportedFeatures() names each cgroup resource limit", () => {
-  const issues = unsupportedFeatures(
-    config((c) => {
-      c.cgroups.memory = 1 << 20;
-      c.cgroups.memory_swap = -1;
-      c.cgroups.cpu_shares = 512;
-      c.cgroups.cpuset_cpus = "0-1";
-      c.cgroups.freezer = "FROZEN";
-      c.cgroups.oom_kill_disable = true;
-    }),
-    NO_LSM,
-  );
-  assertEquals(issues.map((i) => i.path), [
-    "cgroups.memory",
-    "cgroups.memory_swap",
-    "cgroups.cpu_shares",
-    "cgroups.cpuset_cpus",
-    "cgroups.freezer",
-    "cgroups.oom_kill_disable",
-  ]);
-  assertEquals(issues[0]!.message, "Cgroup resource limits are not supported yet");
-});
-
-Deno.test("unsupportedFeatures() names string and list limits only when non-empty", () => {
-  const empty = config((c) => {
-    c.cgroups.blkio_weight_device = "";
-    c.cgroups.net_prio_ifpriomap = [];
+Deno.test("unsupportedFeatures() takes resource limits, but refuses a freezer state at start", () => {
+  const limited = config((c) => {
+    c.cgroups.memory = 1 << 20;
+    c.cgroups.memory_swap = -1;
+    c.cgroups.cpu_shares = 512;
+    c.cgroups.cpuset_cpus = "0-1";
+    c.cgroups.oom_kill_disable = true;
+    c.cgroups.pids_limit = 10;
+    c.cgroups.blkio_weight_device = "8:0 100";
+    c.cgroups.net_prio_ifpriomap = [{ interface: "eth0", priority: 1 }];
   });
-  assertEquals(paths(empty), []);
-  assertEquals(
-    paths(config((c) => {
-      c.cgroups.blkio_weight_device = "8:0 100";
-      c.cgroups.net_prio_ifpriomap = [{ interface: "eth0", priority: 1 }];
-    })),
-    ["cgroups.blkio_weight_device", "cgroups.net_prio_ifpriomap"],
-  );
+  assertEquals(paths(limited), []);
+  assertEquals(unsupportedFeatures(config((c) => c.cgroups.freezer = "FROZEN"), NO_LSM), [{
+    path: "cgroups.freezer",
+    message: "Cannot be set at start: pause() or set() a running container instead",
+  }]);
 });
 
 Deno.test("unsupportedFeatures() accepts a user namespace and its id mappings", () => {
@@ -103,7 +83,7 @@ Deno.test("unsupportedFeatures() accepts veth networks and routes", () => {
   assertEquals(issues, []);
 });
 
-Deno.test("unsupportedFeatures() names cgroup mounts and relabelled mounts", () => {
+Deno.test("unsupportedFeatures() takes cgroup mounts and names relabelled mounts", () => {
   const issues = unsupportedFeatures(
     config((c) => {
       c.mounts.push(
@@ -132,7 +112,6 @@ Deno.test("unsupportedFeatures() names cgroup mounts and relabelled mounts", () 
     ALL_LSM,
   );
   assertEquals(issues, [
-    { path: "mounts[6].device", message: "Cgroup mounts are not supported yet" },
     { path: "mounts[7].relabel", message: "SELinux relabels are not supported yet" },
   ]);
 });
