@@ -91,6 +91,7 @@ import {
 } from "./profile.ts";
 import { KERNEL_VERSION, validateSeccomp } from "./validate.ts";
 import { DEFAULT_SECCOMP_PROFILE } from "./default_profile.ts";
+import { deepFreeze } from "./_freeze.ts";
 
 export { actionReturn };
 
@@ -239,14 +240,6 @@ function build(profile: SeccompProfile, context: SeccompContext): CompiledSeccom
     excludedRules,
     defaultReturn: defaultRet,
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
 }
 
 /**

@@ -22,6 +22,7 @@
  * @module
  */
 import type { SeccompProfile, SeccompSyscall } from "./profile.ts";
+import { deepFreeze } from "./_freeze.ts";
 
 /** Calls every container may make, by area. */
 // deno-fmt-ignore
@@ -240,14 +241,6 @@ const SYSCALLS: SeccompSyscall[] = [
   withCap("CAP_BPF", ["bpf"]),
   withCap("CAP_PERFMON", ["perf_event_open"]),
 ];
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
-}
 
 /**
  * Docker's default seccomp profile in effect: `EPERM` for every call not
