@@ -39,7 +39,9 @@ export function pollNow(fd: number, events: number = POLL.IN): number {
   const view = new DataView(pollfd.buffer);
   view.setInt32(0, fd, true);
   view.setInt16(4, events, true);
-  const n = sys.pollNow(pollfd, 1);
+  // poll is never restarted after a signal handler, even with a zero timeout.
+  let n: number;
+  do n = sys.pollNow(pollfd, 1); while (n < 0 && errno() === Errno.EINTR);
   if (n < 0) throw new SystemError("poll", errno(), { target: `fd ${fd}` });
   return n === 0 ? 0 : view.getInt16(6, true);
 }
