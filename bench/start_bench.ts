@@ -252,6 +252,7 @@ async function main(): Promise<void> {
     cgroups: { ...defaultConfig().cgroups, name: "", parent: CGROUP_PARENT },
   };
   const runners: Runner[] = [];
+  const crunDirWasThere = exists("/run/crun");
 
   // (a) the library, in this process; and again without the seccomp filter.
   const factory = await createFactory({ root: ROOT });
@@ -372,6 +373,8 @@ async function main(): Promise<void> {
     await command("ip", ["link", "del", BRIDGE]);
     removeCgroupParent();
     Deno.removeSync(ROOT, { recursive: true });
+    // crun makes /run/crun even with --root elsewhere: removed when it made it (and it is empty).
+    if (!crunDirWasThere) removeIfEmpty("/run/crun");
   }
   report(rows);
   reportSeccomp(filtered, config);
@@ -528,3 +531,20 @@ function report(rows: Row[]): void {
 }
 
 await main();
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    Deno.removeSync(dir); // fails when it is not empty: then it is someone's
+  } catch {
+    // not there, or not empty
+  }
+}

@@ -13,6 +13,35 @@ const decoder = new TextDecoder();
 const tag = String(Deno.pid % 1000).padStart(3, "0");
 let counter = 0;
 
+/**
+ * Whether /run/netns was there before these tests: `ip netns add` makes it
+ * and binds it onto itself, a host mount that {@link releaseRunNetns} undoes.
+ */
+const runNetnsWasThere = (() => {
+  try {
+    Deno.statSync("/run/netns");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Removes /run/netns (unmounting its bind onto itself) when these tests made it and it is empty. */
+export function releaseRunNetns(): void {
+  if (runNetnsWasThere) return;
+  try {
+    if ([...Deno.readDirSync("/run/netns")].length > 0) return;
+  } catch {
+    return; // already gone
+  }
+  run("umount", "/run/netns");
+  try {
+    Deno.removeSync("/run/netns");
+  } catch {
+    // still mounted or in use: left as it is
+  }
+}
+
 /** What a command printed and how it ended. */
 export interface Output {
   code: number;
@@ -143,6 +172,7 @@ export class TestNetns {
     if (this.#fd >= 0) closeFd(this.#fd);
     this.#fd = -1;
     run("ip", "netns", "del", this.name);
+    releaseRunNetns();
   }
 }
 

@@ -43,6 +43,7 @@ import {
   uniqueId,
 } from "../_helpers.ts";
 import { CliEnv } from "./fixtures/nsinit_env.ts";
+import { releaseRunNetns } from "./_netns.ts";
 import { closeFd, fdsOf, openFd, pipe, readUntil, streamText } from "./_host.ts";
 
 const decoder = new TextDecoder();
@@ -935,6 +936,7 @@ Deno.test({
     } finally {
       for (const dir of made.reverse()) Deno.removeSync(dir);
       hostRun("ip", "netns", "del", netns);
+      releaseRunNetns();
     }
     assertNoLeftovers();
   },
