@@ -98,15 +98,15 @@ export interface LaunchFds {
 export interface LaunchHooks {
   /**
    * Work done while the helper clones. It returns the sync tags that work
-   * has made ready: those are answered at once, so the process finds its
-   * go-ahead waiting instead of paying a round trip.
+   * has made ready: those are answered at once (in plan order), so the
+   * process finds its go-ahead waiting instead of paying a round trip.
    */
   whileCloning?: () => readonly number[];
   /**
    * Called with the new process's pid as soon as it is known (to record
    * state, or to work on the process while it runs its plan). It may return
-   * sync tags that work has made ready, answered at once like those of
-   * `whileCloning`.
+   * sync tags that work has made ready, answered as soon as every sync
+   * point before them in the plan is.
    */
   onPid?: (pid: number) => readonly number[] | void;
   /**
@@ -116,6 +116,38 @@ export interface LaunchHooks {
    * clone must be one `whileCloning` answers.
    */
   onReady?: (tag: number) => Promise<void> | void;
+}
+
+/**
+ * The go-aheads of a plan's sync points. The helper, then the new process,
+ * waits at each SYNC op in plan order and takes the next go-ahead as the
+ * answer to it, so one made ready early (by `whileCloning` or `onPid`, to
+ * save a round trip) is held back until every sync point before it has
+ * had its own.
+ */
+class GoAheads {
+  readonly #channel: SyncChannel;
+  readonly #order: number[];
+  readonly #ready = new Set<number>();
+  #next = 0;
+
+  constructor(channel: SyncChannel, plan: readonly PlanOp[]) {
+    this.#channel = channel;
+    this.#order = plan.flatMap((op) => op.op === "SYNC" ? [op.tag] : []);
+  }
+
+  /** Whether `tag` is answered (or will be as soon as those before it are). */
+  isPrepared(tag: number): boolean {
+    return this.#ready.has(tag);
+  }
+
+  /** Marks sync points as answered and sends every go-ahead now in turn. */
+  prepared(tags: readonly number[]): void {
+    for (const tag of tags) this.#ready.add(tag);
+    while (this.#next < this.#order.length && this.#ready.has(this.#order[this.#next]!)) {
+      this.#channel.send(SYNC.GO, this.#order[this.#next++]!);
+    }
+  }
 }
 
 /**
@@ -171,8 +203,8 @@ export class Launch {
       const message = encodePlan(plan);
       channel.ensureSendBuffer(message.length);
       channel.sendPlan(message);
-      const answered = new Set(hooks.whileCloning?.() ?? []);
-      for (const tag of answered) channel.send(SYNC.GO, tag);
+      const go = new GoAheads(channel, plan);
+      go.prepared(hooks.whileCloning?.() ?? []);
 
       // The helper reports the pid while the new process already runs the plan,
       // so records of both may come in either order; the end of stream means
@@ -181,7 +213,7 @@ export class Launch {
       const held: number[] = [];
       const ready = async (tag: number) => {
         await hooks.onReady?.(tag);
-        channel.send(SYNC.GO, tag);
+        go.prepared([tag]);
       };
       for (
         let record = await channel.receive();
@@ -190,18 +222,15 @@ export class Launch {
       ) {
         if (record.type === SYNC.PID) {
           adopt(started, record.arg);
-          for (const tag of hooks.onPid?.(record.arg) ?? []) {
-            answered.add(tag);
-            channel.send(SYNC.GO, tag);
-          }
+          go.prepared(hooks.onPid?.(record.arg) ?? []);
           for (const tag of held.splice(0)) {
-            if (!answered.has(tag)) await ready(tag);
+            if (!go.isPrepared(tag)) await ready(tag);
           }
         } else if (record.type === SYNC.CONSOLE && record.fd !== undefined) {
           started.consoleFd = record.fd;
         } else if (record.type === SYNC.READY) {
           if (failed) throw failed;
-          if (answered.has(record.arg)) continue;
+          if (go.isPrepared(record.arg)) continue;
           if (started.pid === 0) held.push(record.arg);
           else await ready(record.arg);
         } else if (record.type === SYNC.ERROR) {

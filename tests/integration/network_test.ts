@@ -37,6 +37,7 @@ import {
   type ProcessOptions,
   readConfigFile,
   SystemError,
+  withUserNamespace,
 } from "../../mod.ts";
 import type { NetworkInput } from "../../lib/config/types.ts";
 import { interfaceStats } from "../../lib/network/mod.ts";
@@ -338,6 +339,29 @@ networkTest("a loopback-only container has lo up and nothing else", async () => 
   assertEquals(ran.ends, []);
   assertEquals(hostVeths().filter((name) => !before.includes(name)), []);
 });
+
+networkTest(
+  "a veth in a container with its own user namespace: id maps and network set up in plan order",
+  async () => {
+    using bridge = bridgeWith("10.67.0.1/24");
+    const maps = [{ container_id: 0, host_id: 0, size: 1000 }];
+    const config = withUserNamespace(
+      netConfig(veth(bridge.name, { address: "10.67.0.2/24", gateway: "10.67.0.1" })),
+      maps,
+      maps,
+    );
+    const ran = await sh(
+      config,
+      "cat /proc/self/uid_map; ping -c1 -W2 10.67.0.1 >/dev/null && echo ping-ok",
+    );
+    assertEquals(ran.code, 0, ran.stderr);
+    assertEquals(lines(ran.stdout).map((l) => l.trim().split(/\s+/).join(" ")), [
+      "0 0 1000",
+      "ping-ok",
+    ]);
+    assertEquals(ran.ends.length, 1);
+  },
+);
 
 networkTest(
   "start() joins a network namespace by path and shares it, adding no veth",
