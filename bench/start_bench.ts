@@ -43,6 +43,7 @@ import { clearSeccompCache, compileSeccomp } from "../lib/seccomp/mod.ts";
 import { hostFacts, seccompProgram } from "../lib/plan/security.ts";
 import { buildInitPlan } from "../lib/plan/build.ts";
 import { encodePlan } from "../lib/plan/encode.ts";
+import { lstat, rmdir } from "../lib/sys/fs.ts";
 
 const N = Number(Deno.args[Deno.args.indexOf("--n") + 1] || 100) || 100;
 const WARMUP = 10;
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
     cgroups: { ...defaultConfig().cgroups, name: "", parent: CGROUP_PARENT },
   };
   const runners: Runner[] = [];
-  const crunDirWasThere = exists("/run/crun");
+  const crunDirWasThere = lstat("/run/crun") !== null;
 
   // (a) the library, in this process; and again without the seccomp filter.
   const factory = await createFactory({ root: ROOT });
@@ -374,7 +375,13 @@ async function main(): Promise<void> {
     removeCgroupParent();
     Deno.removeSync(ROOT, { recursive: true });
     // crun makes /run/crun even with --root elsewhere: removed when it made it (and it is empty).
-    if (!crunDirWasThere) removeIfEmpty("/run/crun");
+    if (!crunDirWasThere) {
+      try {
+        rmdir("/run/crun");
+      } catch {
+        // not empty: someone else's
+      }
+    }
   }
   report(rows);
   reportSeccomp(filtered, config);
@@ -531,20 +538,3 @@ function report(rows: Row[]): void {
 }
 
 await main();
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function removeIfEmpty(dir: string): void {
-  try {
-    Deno.removeSync(dir); // fails when it is not empty: then it is someone's
-  } catch {
-    // not there, or not empty
-  }
-}

@@ -298,9 +298,10 @@ export async function startInit(
     // Recorded before anything is made: when the creator dies in the middle of
     // start(), destroy() finds the leaves and the parents that this start
     // makes (parents are removed only when empty).
+    const paths = cgroupPathsRecord(dirs);
     writeState(target.dir, {
       ...state,
-      cgroup_paths: cgroupPathsRecord(dirs),
+      cgroup_paths: paths,
       cgroup_created: [...new Set([...state.cgroup_created, ...missingCgroupDirs(dirs)])],
     });
     undo.push(() => writeState(target.dir, state));
@@ -310,7 +311,6 @@ export async function startInit(
       created.push(...made);
       undo.push(() => removeCgroups(some.map((d) => d.path), made));
     };
-    const paths = cgroupPathsRecord(dirs);
     const policy = devicePolicy({
       allowAll: config.cgroups.allow_all_devices,
       allowed: config.cgroups.allowed_devices,

@@ -50,6 +50,7 @@ export {
   setupVeth,
   vethIssues,
 } from "./strategies.ts";
-export type { InterfaceStats, SetupNetworksOptions, VethInterface } from "./strategies.ts";
+export type { SetupNetworksOptions, VethInterface } from "./strategies.ts";
+export type { InterfaceStats } from "../stats/types.ts";
 export type { Attr, NetlinkMessage } from "./_wire.ts";
 export type { ConfigIssue, Network, Route } from "../config/mod.ts";

@@ -20,6 +20,7 @@ import type { Network, Route } from "../config/mod.ts";
 import { ConfigError, type ConfigIssue, ContainerError, SystemError } from "../errors.ts";
 import { Errno } from "../../ffi/_errno.ts";
 import type { NetnsRef } from "./messages.ts";
+import type { InterfaceStats } from "../stats/types.ts";
 import { Netlink, type RouteOptions } from "./netlink.ts";
 import { type Cidr, parseCidr, parseMac } from "./address.ts";
 import { fieldPath, networkIssues, routeIssues, vethIssues } from "./issues.ts";
@@ -43,32 +44,6 @@ export interface VethInterface {
   containerInterfaceName: string;
   /** The bridge the host end joined. */
   bridge: string;
-}
-
-/**
- * Counters of one interface as the namespace that holds it sees them: the
- * container's own view, so `rx_*` is what the container received. Keys as
- * in the stats JSON (the shape of lib/stats' `InterfaceStats`).
- */
-export interface InterfaceStats {
-  /** Interface name, inside the namespace. */
-  name: string;
-  /** Bytes received. */
-  rx_bytes: number;
-  /** Packets received. */
-  rx_packets: number;
-  /** Receive errors. */
-  rx_errors: number;
-  /** Received packets dropped. */
-  rx_dropped: number;
-  /** Bytes sent. */
-  tx_bytes: number;
-  /** Packets sent. */
-  tx_packets: number;
-  /** Transmit errors. */
-  tx_errors: number;
-  /** Packets dropped on the way out. */
-  tx_dropped: number;
 }
 
 /** A name of `prefix` and 7 random hex digits, as the seed named veths: `veth1a2b3c4`. */

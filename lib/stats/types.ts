@@ -114,12 +114,13 @@ export interface PidsStats {
 }
 
 /**
- * One network interface, as the container sees it: read from the host end
- * of its veth pair, so `rx_*` are the host end's `tx_*` and the other way
- * round.
+ * One network interface, as the container sees it: `rx_*` is what the
+ * container received. In `Container.stats()` it is read from the host end
+ * of a veth pair (so `rx_*` are the host end's `tx_*`); lib/network's
+ * `interfaceStats()` reads it inside the container's namespace.
  */
 export interface InterfaceStats {
-  /** The host end's name. */
+  /** The host end's name in `Container.stats()`; the name inside for `interfaceStats()`. */
   name: string;
   /** Bytes received. */
   rx_bytes: number;
